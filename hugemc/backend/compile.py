@@ -1,0 +1,598 @@
+"""Compile an IR program to Python functions (the fast successor function).
+
+For each thread and each step boundary pc, the step rule of
+:mod:`hugemc.ir.steps` is applied statically: the nodes a step can run are
+expanded into straight-line Python (branches become ``if``, nondeterministic
+choices ``for`` loops) that copies the state tuple into a list, updates it and
+appends the successor tuple. Properties are partially evaluated: loops over
+constant bounds unroll, so an invariant is a plain Python expression over the
+state tuple.
+
+Errors are never handled in generated code. Any fault (NULL dereference,
+domain overflow, failed check, ...) raises, and the step is re-run by the
+reference interpreter, which produces the exact outcomes and messages. The
+same happens for steps too large to expand. So the generated code only has to
+be right on error-free paths, and the interpreter is the single definition of
+error semantics.
+
+Safety: generated code contains only identifiers made here, integer literals
+produced by ``int()``, and references to constants held in the namespace; no
+identifier, string or number from a model is pasted into it as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import ir
+from ..ir import (
+    DONE, GLOBAL, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Mem, Print,
+    Program, PtrAdd, PtrDiff, Unary, Var, Warn, expr_range,
+)
+from ..ir.interp import Fault, Interpreter, c_div, c_mod
+from ..ir.steps import ThreadPlan, stops_before, thread_plan
+
+MAX_PATH_NODES = 4000      # nodes emitted for one step function before falling back
+MAX_DEPTH = 40             # nesting depth of generated blocks
+MAX_ROUTINE_NODES = 20000  # nodes emitted for one property before falling back
+BIG = 1 << 40              # table entry for NULL / one-past-the-end: indexing with it raises
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Err(Exception):
+    """Raised by generated code on any fault; the interpreter redoes the step."""
+
+
+def _chk(x):
+    if x is None:
+        raise _Err
+    return x
+
+
+def _padd(lo_tab, end_tab, p, d):
+    if p == 0:
+        raise _Err
+    r = p + d
+    if not lo_tab[p] <= r <= end_tab[p]:
+        raise _Err
+    return r
+
+
+def _pdiff(lo_tab, a, b):
+    if a == 0 or b == 0 or lo_tab[a] != lo_tab[b]:
+        raise _Err
+    return a - b
+
+
+def _div(a, b):
+    return c_div(a, b)
+
+
+def _mod(a, b):
+    return c_mod(a, b)
+
+
+def _shl(a, b):
+    if b < 0:
+        raise _Err
+    return a << b
+
+
+def _shr(a, b):
+    if b < 0:
+        raise _Err
+    return a >> b
+
+
+@dataclass
+class Model:
+    """A compiled program: what every explorer works with.
+
+    ``expand(state, res, errs, warns)`` appends successor states to ``res``,
+    ``(thread, kind, message, loc)`` to ``errs`` and ``(thread, message, loc)``
+    to ``warns``. ``properties`` holds ``(ir.Property, fn)`` where ``fn(state)``
+    returns the predicate's truth (raising :class:`~hugemc.ir.interp.Fault`
+    if evaluating it faults).
+    """
+
+    program: Program
+    expand: Callable
+    properties: list
+    pc_slots: tuple[int, ...]
+    interp: Interpreter
+    source: str
+    fallback_steps: int
+
+    def initial_states(self) -> list[tuple]:
+        """The initial states (raises Fault if ``init`` faults)."""
+        return self.interp.initial_states()
+
+    def all_done(self, state: tuple) -> bool:
+        """Whether every thread has returned."""
+        return all(state[p] == DONE for p in self.pc_slots)
+
+
+class _Gen:
+    """Code generator for one program."""
+
+    def __init__(self, program: Program) -> None:
+        self.p = program
+        self.ns: dict = {"_chk": _chk, "_padd": _padd, "_pdiff": _pdiff, "_div": _div, "_mod": _mod,
+                         "_shl": _shl, "_shr": _shr, "_Err": _Err}
+        self.consts: dict[int, str] = {}
+        self.lines: list[str] = []
+        self.fallbacks = 0
+        tabs = program.tables
+        for k, t in enumerate(tabs):
+            self.ns[f"_T{k}"] = tuple(BIG if x < 0 else x for x in t.slots)
+            if t.group_lo:
+                self.ns[f"_GL{k}"] = t.group_lo
+                self.ns[f"_GE{k}"] = t.group_end
+        self.slot_lo = tuple(s.lo for s in program.slots)
+        self.slot_hi = tuple(s.hi for s in program.slots)
+        self.ns["_LO"] = self.slot_lo
+        self.ns["_HI"] = self.slot_hi
+
+    def const(self, obj) -> str:
+        """Name of a namespace constant holding ``obj`` (strings, locations ...)."""
+        key = id(obj)
+        if key not in self.consts:
+            name = f"_K{len(self.consts)}"
+            self.consts[key] = name
+            self.ns[name] = obj
+        return self.consts[key]
+
+    # -- expressions -------------------------------------------------------
+    def expr(self, e, v: str, known: frozenset) -> str:
+        """Python expression text for IR expression ``e`` over vector variable ``v``."""
+        if isinstance(e, Const):
+            return str(int(e.value))
+        if isinstance(e, Var):
+            s = int(e.slot)
+            if self.p.slots[s].kind == GLOBAL or s in known or self.p.slots[s].kind == ir.PC:
+                return f"{v}[{s}]"
+            return f"_chk({v}[{s}])"
+        if isinstance(e, Mem):
+            t = int(e.table)
+            idx = self.expr(e.index, v, known)
+            lo, _ = expr_range(e.index, self._dom, self.p.tables)
+            addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
+            self.ns["_chk_idx"] = _chk_idx
+            off = int(e.offset)
+            read = f"{v}[{addr} + {off}]" if off else f"{v}[{addr}]"
+            if any(x >= 0 and self.p.slots[x].kind != GLOBAL for x in self.p.tables[t].slots):
+                return f"_chk({read})"
+            return read
+        if isinstance(e, Unary):
+            a = self.expr(e.arg, v, known)
+            if e.op == "-":
+                return f"(-{a})"
+            if e.op == "~":
+                return f"(~{a})"
+            return f"(0 if {a} else 1)"
+        if isinstance(e, Binary):
+            a = self.expr(e.left, v, known)
+            b = self.expr(e.right, v, known)
+            op = e.op
+            if op == "&&":
+                return f"(1 if ({a} and {b}) else 0)"
+            if op == "||":
+                return f"(1 if ({a} or {b}) else 0)"
+            if op in ("==", "!=", "<", "<=", ">", ">="):
+                return f"({a} {op} {b})"
+            if op == "/":
+                return f"_div({a}, {b})"
+            if op == "%":
+                return f"_mod({a}, {b})"
+            if op == "<<":
+                return f"_shl({a}, {b})"
+            if op == ">>":
+                return f"_shr({a}, {b})"
+            if op in ("+", "-", "*", "&", "|", "^"):
+                return f"({a} {op} {b})"
+            raise AssertionError(op)
+        if isinstance(e, Cond):
+            return (f"({self.expr(e.then, v, known)} if {self.expr(e.cond, v, known)} "
+                    f"else {self.expr(e.orelse, v, known)})")
+        if isinstance(e, PtrAdd):
+            t = int(e.ptable)
+            return f"_padd(_GL{t}, _GE{t}, {self.expr(e.ptr, v, known)}, {self.expr(e.delta, v, known)})"
+        if isinstance(e, PtrDiff):
+            t = int(e.ptable)
+            return f"_pdiff(_GL{t}, {self.expr(e.left, v, known)}, {self.expr(e.right, v, known)})"
+        raise AssertionError(f"unknown expression {e!r}")
+
+    def _dom(self, s: int) -> tuple[int, int]:
+        return self.slot_lo[s], self.slot_hi[s]
+
+    def store(self, dst, value, v: str, known: frozenset, out: list, ind: str) -> frozenset:
+        """Emit a checked store; returns the updated set of known-assigned locals."""
+        val = self.expr(value, v, known)
+        vr = expr_range(value, self._dom, self.p.tables)
+        if isinstance(dst, Var):
+            s = int(dst.slot)
+            lo, hi = self.slot_lo[s], self.slot_hi[s]
+            if lo <= vr[0] and vr[1] <= hi:
+                out.append(f"{ind}{v}[{s}] = {val}")
+            else:
+                out.append(f"{ind}_x = {val}")
+                out.append(f"{ind}if not {int(lo)} <= _x <= {int(hi)}: raise _Err")
+                out.append(f"{ind}{v}[{s}] = _x")
+            return known | {s}
+        t = int(dst.table)
+        idx = self.expr(dst.index, v, known)
+        lo, _ = expr_range(dst.index, self._dom, self.p.tables)
+        self.ns["_chk_idx"] = _chk_idx
+        addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
+        out.append(f"{ind}_a = {addr} + {int(dst.offset)}")
+        out.append(f"{ind}_x = {val}")
+        out.append(f"{ind}if not _LO[_a] <= _x <= _HI[_a]: raise _Err")
+        out.append(f"{ind}{v}[_a] = _x")
+        return known
+
+    # -- thread steps ----------------------------------------------------------
+    def step_function(self, tid: int, plan: ThreadPlan, pc: int, da: list) -> str:
+        """Source of the function for the step of thread ``tid`` from boundary ``pc``."""
+        name = f"_s{tid}_{pc}"
+        body: list[str] = []
+        self.count = 0
+        try:
+            self.path(tid, plan, pc, False, frozenset(), "n", da[pc], body, "        ", 0, True)
+            code = [f"def {name}(s, res, errs, warns):",
+                    "    r0 = len(res); w0 = len(warns)",
+                    "    try:",
+                    "        n = list(s)"] + body + [
+                    "    except Exception:",
+                    "        del res[r0:]; del warns[w0:]",
+                    f"        _slow({tid}, s, res, errs, warns)"]
+        except _TooBig:
+            self.fallbacks += 1
+            code = [f"def {name}(s, res, errs, warns):", f"    _slow({tid}, s, res, errs, warns)"]
+        return "\n".join(code)
+
+    def path(self, tid, plan, pc, units_done, visited, v, known, out, ind, depth, first) -> None:
+        """Emit code for the rest of a step from node ``pc`` (static expansion)."""
+        thread = self.p.threads[tid]
+        nodes = thread.nodes
+        while True:
+            self.count += 1
+            if self.count > MAX_PATH_NODES or depth > MAX_DEPTH:
+                raise _TooBig
+            node = nodes[pc]
+            if not first and stops_before(plan, nodes, pc, units_done, visited):
+                self.finish(tid, plan, pc, v, out, ind)
+                return
+            first = False
+            if plan.region_entry[pc] or (node.region == 0 and plan.shared[pc]):
+                units_done = True
+            if node.region == 0:
+                visited = visited | {pc}
+            if isinstance(node, Exit):
+                self.finish(tid, plan, DONE, v, out, ind)
+                return
+            if isinstance(node, Assign):
+                known = self.store(node.dst, node.value, v, known, out, ind)
+                pc = node.next
+            elif isinstance(node, Jump):
+                pc = node.next
+            elif isinstance(node, Branch):
+                # (a loop inside an atomic region unrolls until MAX_PATH_NODES,
+                # then the step is left to the interpreter)
+                c = self.expr(node.cond, v, known)
+                out.append(f"{ind}if {c}:")
+                self.path(tid, plan, node.then, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                out.append(f"{ind}else:")
+                self.path(tid, plan, node.orelse, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                return
+            elif isinstance(node, Assume):
+                c = self.expr(node.cond, v, known)
+                out.append(f"{ind}if {c}:")
+                self.path(tid, plan, node.next, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                return
+            elif isinstance(node, Check):
+                c = self.expr(node.cond, v, known)
+                out.append(f"{ind}if not {c}: raise _Err")
+                pc = node.next
+            elif isinstance(node, Warn):
+                c = self.expr(node.cond, v, known)
+                if self.p.fatal_warnings:
+                    out.append(f"{ind}if {c}: raise _Err")
+                else:
+                    w = self.const((tid, node.message, node.loc))
+                    out.append(f"{ind}if {c}: warns.append({w})")
+                pc = node.next
+            elif isinstance(node, Print):
+                for a in node.args:  # evaluate for faults; the text is made on replay
+                    out.append(f"{ind}{self.expr(a, v, known)}")
+                pc = node.next
+            elif isinstance(node, Choose):
+                lo = self.expr(node.lo, v, known)
+                hi = self.expr(node.hi, v, known)
+                m = f"m{depth}"
+                out.append(f"{ind}for _c{depth} in range({lo}, {hi} + 1):")
+                out.append(f"{ind}    {m} = {v}[:]")
+                if isinstance(node.dst, Var):
+                    s = int(node.dst.slot)
+                    out.append(f"{ind}    if not {int(self.slot_lo[s])} <= _c{depth} <= {int(self.slot_hi[s])}:"
+                               " raise _Err")
+                    out.append(f"{ind}    {m}[{s}] = _c{depth}")
+                    k2 = known | {s}
+                else:
+                    raise _TooBig
+                self.path(tid, plan, node.next, units_done, visited, m, k2, out, ind + "    ", depth + 1, False)
+                return
+            else:
+                raise AssertionError(f"unknown node {node!r}")
+
+    def finish(self, tid, plan, pc, v, out, ind) -> None:
+        thread = self.p.threads[tid]
+        clear = thread.locals if pc == DONE else plan.clear_at[pc]
+        for s in clear:
+            out.append(f"{ind}{v}[{int(s)}] = None")
+        out.append(f"{ind}{v}[{int(thread.pc_slot)}] = {int(pc)}")
+        out.append(f"{ind}res.append(tuple({v}))")
+
+    # -- properties ----------------------------------------------------------------
+    def routine_function(self, name: str, r: ir.Routine) -> str | None:
+        """Source of ``name(s) -> bool`` for a property routine, or None to interpret."""
+        out: list[str] = []
+        self.count = 0
+        try:
+            self.rpath(r, r.entry, {}, out, "        ", 0)
+        except _TooBig:
+            return None
+        return "\n".join([f"def {name}(s):", "    try:"] + out + [
+            "    except Exception:", "        raise _Err"])
+
+    def rexpr(self, e, env: dict):
+        """Partially evaluate ``e``: an int if known, else Python text over ``s``."""
+        if isinstance(e, Const):
+            return int(e.value)
+        if isinstance(e, Var):
+            s = e.slot
+            if s < self.p.nstate:
+                return f"s[{int(s)}]" if self.p.slots[s].kind == GLOBAL else f"_chk(s[{int(s)}])"
+            if s in env:
+                return env[s]
+            raise _Err  # uninitialised scratch: let the interpreter report it
+        if isinstance(e, Mem):
+            idx = self.rexpr(e.index, env)
+            t = self.p.tables[e.table]
+            if isinstance(idx, int):
+                if not 0 <= idx < len(t.slots) or t.slots[idx] < 0:
+                    raise _Err
+                return self.rexpr(Var(t.slots[idx] + e.offset), env)
+            self.ns["_chk_idx"] = _chk_idx
+            return f"s[_T{int(e.table)}[_chk_idx({idx})] + {int(e.offset)}]"
+        if isinstance(e, Unary):
+            a = self.rexpr(e.arg, env)
+            if isinstance(a, int):
+                return -a if e.op == "-" else ~a if e.op == "~" else (0 if a else 1)
+            return f"(-{a})" if e.op == "-" else f"(~{a})" if e.op == "~" else f"(0 if {a} else 1)"
+        if isinstance(e, Binary):
+            a = self.rexpr(e.left, env)
+            if e.op in ("&&", "||") and isinstance(a, int):
+                if e.op == "&&" and not a:
+                    return 0
+                if e.op == "||" and a:
+                    return 1
+                b = self.rexpr(e.right, env)
+                return (1 if b else 0) if isinstance(b, int) else f"(1 if {b} else 0)"
+            b = self.rexpr(e.right, env)
+            if isinstance(a, int) and isinstance(b, int):
+                from ..ir.interp import Evaluator
+                try:
+                    return Evaluator.binop(e.op, a, b)
+                except Fault:
+                    raise _Err from None
+            a, b = str(a), str(b)
+            op = e.op
+            if op == "&&":
+                return f"(1 if ({a} and {b}) else 0)"
+            if op == "||":
+                return f"(1 if ({a} or {b}) else 0)"
+            if op in ("==", "!=", "<", "<=", ">", ">="):
+                return f"({a} {op} {b})"
+            fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}.get(op)
+            if fn:
+                return f"{fn}({a}, {b})"
+            return f"({a} {op} {b})"
+        if isinstance(e, Cond):
+            c = self.rexpr(e.cond, env)
+            if isinstance(c, int):
+                return self.rexpr(e.then if c else e.orelse, env)
+            return f"({self.rexpr(e.then, env)} if {c} else {self.rexpr(e.orelse, env)})"
+        if isinstance(e, PtrAdd):
+            p = self.rexpr(e.ptr, env)
+            d = self.rexpr(e.delta, env)
+            t = self.p.tables[e.ptable]
+            if isinstance(p, int) and isinstance(d, int):
+                if p == 0 or not t.group_lo[p] <= p + d <= t.group_end[p]:
+                    raise _Err
+                return p + d
+            return f"_padd(_GL{int(e.ptable)}, _GE{int(e.ptable)}, {p}, {d})"
+        if isinstance(e, PtrDiff):
+            a = self.rexpr(e.left, env)
+            b = self.rexpr(e.right, env)
+            return f"_pdiff(_GL{int(e.ptable)}, {a}, {b})"
+        raise AssertionError(e)
+
+    def rpath(self, r: ir.Routine, pc: int, env: dict, out: list, ind: str, depth: int) -> None:
+        nodes = r.nodes
+        while True:
+            self.count += 1
+            if self.count > MAX_ROUTINE_NODES or depth > MAX_DEPTH:
+                raise _TooBig
+            node = nodes[pc]
+            try:
+                if isinstance(node, Exit):
+                    val = env.get(r.result) if r.result is not None else 1
+                    if val is None:
+                        raise _TooBig
+                    out.append(f"{ind}return bool({val})")
+                    return
+                if isinstance(node, Assign):
+                    if not isinstance(node.dst, Var) or node.dst.slot < self.p.nstate:
+                        raise _TooBig
+                    val = self.rexpr(node.value, env)
+                    s = node.dst.slot
+                    if isinstance(val, int):
+                        if not self.slot_lo[s] <= val <= self.slot_hi[s]:
+                            raise _TooBig
+                        env = {**env, s: val}
+                    else:
+                        var = f"v{self.count}"
+                        out.append(f"{ind}{var} = {val}")
+                        out.append(f"{ind}if not {int(self.slot_lo[s])} <= {var} <= {int(self.slot_hi[s])}: raise _Err")
+                        env = {**env, s: var}
+                    pc = node.next
+                elif isinstance(node, (Jump, Print)):
+                    if isinstance(node, Print):
+                        for a in node.args:
+                            x = self.rexpr(a, env)
+                            if not isinstance(x, int):
+                                out.append(f"{ind}{x}")
+                    pc = node.next
+                elif isinstance(node, Warn):
+                    c = self.rexpr(node.cond, env)
+                    if self.p.fatal_warnings:
+                        if isinstance(c, int):
+                            if c:
+                                raise _TooBig
+                        else:
+                            out.append(f"{ind}if {c}: raise _Err")
+                    pc = node.next
+                elif isinstance(node, (Branch, Assume, Check)):
+                    c = self.rexpr(node.cond, env)
+                    if isinstance(node, Branch):
+                        if isinstance(c, int):
+                            pc = node.then if c else node.orelse
+                            continue
+                        out.append(f"{ind}if {c}:")
+                        self.rpath(r, node.then, env, out, ind + "    ", depth + 1)
+                        out.append(f"{ind}else:")
+                        self.rpath(r, node.orelse, env, out, ind + "    ", depth + 1)
+                        return
+                    if isinstance(node, Assume):
+                        if isinstance(c, int):
+                            if not c:
+                                out.append(f"{ind}return True")
+                                return
+                        else:
+                            out.append(f"{ind}if not {c}: return True")
+                        pc = node.next
+                    else:
+                        if isinstance(c, int):
+                            if not c:
+                                raise _TooBig
+                        else:
+                            out.append(f"{ind}if not {c}: raise _Err")
+                        pc = node.next
+                else:
+                    raise _TooBig  # Choose and anything unusual: interpret
+            except _Err:
+                raise _TooBig from None
+
+
+def _chk_idx(i):
+    if i < 0:
+        raise _Err
+    return i
+
+
+def definitely_assigned(program: Program, tid: int) -> list[frozenset]:
+    """For each node, the locals certainly assigned when it starts (must-analysis)."""
+    thread = program.threads[tid]
+    nodes = thread.nodes
+    local_set = frozenset(thread.locals)
+    n = len(nodes)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    for i, nd in enumerate(nodes):
+        for s in ir.node_successors(nd):
+            preds[s].append(i)
+    top = local_set
+    da_in = [top] * n
+    da_in[thread.entry] = frozenset()
+
+    def gen(nd) -> frozenset:
+        if isinstance(nd, (Assign, Choose)) and isinstance(nd.dst, Var) and nd.dst.slot in local_set:
+            return frozenset({nd.dst.slot})
+        return frozenset()
+
+    changed = True
+    while changed:
+        changed = False
+        for i in range(n):
+            if i == thread.entry:
+                new = frozenset()
+            else:
+                ins = [da_in[p] | gen(nodes[p]) for p in preds[i]]
+                new = frozenset.intersection(*ins) if ins else frozenset()
+            if new != da_in[i]:
+                da_in[i] = new
+                changed = True
+    return da_in
+
+
+def compile_program(program: Program) -> Model:
+    """Generate and compile the successor function and property predicates."""
+    g = _Gen(program)
+    interp = Interpreter(program)
+    srcs: list[str] = []
+    tables_src: list[str] = []
+    for t in program.threads:
+        plan = interp.plans[t.index]
+        da = definitely_assigned(program, t.index)
+        entries = []
+        for b in plan.boundaries:
+            srcs.append(g.step_function(t.index, plan, b, da))
+            entries.append((b, f"_s{t.index}_{b}"))
+        slots = ["None"] * len(t.nodes)
+        for b, fname in entries:
+            slots[b] = fname
+        tables_src.append(f"_F{t.index} = ({', '.join(slots)},)")
+    # the expand function: every thread's next step
+    body = ["def expand(s, res, errs, warns):"]
+    for t in program.threads:
+        body.append(f"    pc = s[{int(t.pc_slot)}]")
+        body.append(f"    if pc >= 0: _F{t.index}[pc](s, res, errs, warns)")
+    body.append("    return")
+    prop_srcs = []
+    prop_fns: list = []
+    for k, prop in enumerate(program.properties):
+        src = g.routine_function(f"_p{k}", prop.routine)
+        prop_srcs.append(src)
+
+    def slow(tid, s, res, errs, warns):
+        for o in interp.successors(s, tid):
+            if o.error is not None:
+                errs.append((tid, o.error.kind, o.error.message, o.error.loc))
+            else:
+                res.append(o.state)
+            for msg, loc in o.warnings:
+                warns.append((tid, msg, loc))
+
+    g.ns["_slow"] = slow
+    source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
+    exec(compile(source, f"<hugemc {program.name}>", "exec"), g.ns)
+    for k, prop in enumerate(program.properties):
+        fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
+        prop_fns.append((prop, _prop_caller(fast, interp, k)))
+    return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
+                 source, g.fallbacks)
+
+
+def _prop_caller(fast, interp: Interpreter, k: int):
+    if fast is None:
+        return lambda s: interp.eval_property(k, s)
+
+    def call(s, fast=fast):
+        try:
+            return fast(s)
+        except _Err:
+            return interp.eval_property(k, s)  # raises the precise Fault
+    return call

@@ -1,0 +1,145 @@
+"""Checking a scenario end to end: load, compile, explore, judge, explain.
+
+:func:`check_scenario` is what ``hugemc check`` runs for each scenario file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from . import ir
+from .backend import compile_program
+from .diagnostics import HugemcError, display_path
+from .explore import Limits, bfs, dfs
+from .explore.trace import build_trace
+from .ir.interp import Fault
+from .lang import build_program
+from .result import PropertyResult, ScenarioResult, Stats, Violation
+from .scenario import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Command-line overrides of a scenario's own settings."""
+
+    strategy: str | None = None
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+    max_memory: int | None = None
+    include: tuple[Path, ...] = ()
+
+
+def scenario_limits(sc: Scenario, opt: CheckOptions) -> Limits:
+    """The bounds of a run: command line over scenario."""
+    b = sc.bounds
+    return Limits(
+        max_states=opt.max_states if opt.max_states is not None else b.max_states,
+        max_depth=opt.max_depth if opt.max_depth is not None else b.max_depth,
+        time_limit=opt.time_limit if opt.time_limit is not None else b.time_limit,
+        max_memory=opt.max_memory if opt.max_memory is not None else b.max_memory,
+    )
+
+
+def error_result(path: Path, err: HugemcError) -> ScenarioResult:
+    """The result of a scenario whose input is wrong (verdict ``error``)."""
+    return ScenarioResult(name=path.stem, file=display_path(path), verdict="error", expected=None, ok=False,
+                          error=err.render(), problems=[err.message])
+
+
+def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
+                   progress: Callable | None = None) -> ScenarioResult:
+    """Check one scenario file; input errors become a result with verdict ``error``."""
+    path = Path(path)
+    try:
+        sc = load_scenario(path, list(opt.include))
+        program = build_program(sc)
+    except HugemcError as e:
+        return error_result(path, e)
+    return check_program(sc, program, opt, progress)
+
+
+def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOptions(),
+                  progress: Callable | None = None) -> ScenarioResult:
+    """Explore a compiled scenario and judge it against its expectation."""
+    model = compile_program(program)
+    strategy = opt.strategy or sc.strategy
+    limits = scenario_limits(sc, opt)
+    expected = "holds" if sc.expect_holds else list(sc.expect_violated)
+    try:
+        raw = (dfs if strategy == "dfs" else bfs)(model, limits, progress)
+    except Fault as f:
+        loc = f.loc
+        err = HugemcError(f"the scenario's init faulted: {f.message}",
+                          None if loc is None else _sloc(loc), hint="fix the init routine")
+        return replace(error_result(sc.path, err), name=sc.name)
+
+    violations = []
+    for name, found in raw.violations.items():
+        trace = build_trace(program, model.interp, found)
+        loc = found.loc
+        last = trace.steps[-1] if trace.steps else None
+        file = loc.file if loc is not None else (last.file if last else "")
+        line = loc.line if loc is not None else (last.line if last else 0)
+        violations.append(Violation(name, found.kind, found.message, trace, file, line))
+    violations.sort(key=lambda v: (len(v.trace.steps), v.property))
+    warnings = [Violation("warning", "warning", f.message, build_trace(program, model.interp, f),
+                          f.loc.file if f.loc else "", f.loc.line if f.loc else 0)
+                for f in raw.warnings.values()]
+
+    props = []
+    violated = {v.property for v in violations}
+    for p in program.properties:
+        if p.kind == ir.REACHABLE:
+            if p.name in raw.reached:
+                status = "reached"
+                witness = build_trace(program, model.interp, raw.reached[p.name])
+            else:
+                status = "unreached" if raw.complete else "unknown"
+                witness = None
+        else:
+            status = "violated" if p.name in violated else ("holds" if raw.complete else "unknown")
+            witness = None
+        props.append(PropertyResult(p.name, p.kind, p.description, status, p.loc.file, p.loc.line, witness))
+
+    problems = []
+    exp_set = set(sc.expect_violated)
+    for v in violations:
+        if v.property not in exp_set:
+            problems.append(f"unexpected violation of {v.property}: {v.message}")
+    if raw.complete:
+        for name in sorted(exp_set - violated):
+            problems.append(f"known bug no longer found: {name} was expected to be violated")
+        for p in props:
+            if p.status == "unreached":
+                problems.append(f"reachable property {p.name} was never reached: the model may be vacuous")
+    else:
+        problems.append(f"search cut short by {raw.limit}: the verdict is incomplete")
+    verdict = "violated" if violations else ("holds" if raw.complete else "incomplete")
+    ok = raw.complete and not problems
+
+    stats = Stats(raw.states, raw.transitions, raw.depth, raw.seconds, raw.peak_rss, raw.complete, raw.limit,
+                  strategy, model.fallback_steps)
+    return ScenarioResult(name=sc.name, file=display_path(sc.path), verdict=verdict, expected=expected, ok=ok,
+                          violations=violations, properties=props, warnings=warnings, stats=stats,
+                          coverage=coverage(program, raw.pcs_seen), problems=problems,
+                          description=sc.description)
+
+
+def coverage(program: ir.Program, pcs_seen: set) -> dict[str, list[int]]:
+    """Model lines where some reached state had a thread about to run a step."""
+    lines: dict[str, set[int]] = {}
+    for tid, pc in pcs_seen:
+        if pc < 0:
+            continue
+        loc = program.threads[tid].nodes[pc].loc
+        if loc.line:
+            lines.setdefault(display_path(loc.file), set()).add(loc.line)
+    return {f: sorted(v) for f, v in sorted(lines.items())}
+
+
+def _sloc(loc):
+    from .diagnostics import SourceLoc
+    return SourceLoc(loc.file, loc.line, loc.col)

@@ -1,0 +1,269 @@
+"""The ``hugemc`` command line.
+
+Exit codes: 0 every scenario met its expectation; 1 some did not (a
+regression); 2 the input is wrong (a diagnostic is printed, never a
+traceback); 3 a search was cut short by a limit.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from .check import CheckOptions, check_scenario
+from .diagnostics import HugemcError, SourceLoc
+from .report import load_results, render_results, render_trace, write_json
+from .result import ScenarioResult
+from .scenario import models_dir, parse_size, properties_dir
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def result_code(r: ScenarioResult) -> int:
+    """The exit code one scenario's result calls for."""
+    if r.verdict == "error":
+        return EXIT_INPUT
+    if r.ok:
+        return EXIT_OK
+    if not r.stats.complete and all(p.startswith("search cut short") for p in r.problems):
+        return EXIT_INCOMPLETE
+    return EXIT_FAIL
+
+
+def overall_code(results: list[ScenarioResult]) -> int:
+    """Combine per-scenario codes: input errors, then regressions, then incompleteness."""
+    codes = {result_code(r) for r in results}
+    for c in (EXIT_INPUT, EXIT_FAIL, EXIT_INCOMPLETE):
+        if c in codes:
+            return c
+    return EXIT_OK
+
+
+class _Progress:
+    """A live status line on a terminal for searches that run longer than a second."""
+
+    def __init__(self, console: Console, name: str) -> None:
+        self.console = console
+        self.name = name
+        self.live: Live | None = None
+
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
+        if seconds < 1.0:
+            return
+        text = Text(f"checking {self.name}: {states:,} states, {transitions:,} transitions, depth {depth}, "
+                    f"{seconds:.0f} s, {states / seconds:,.0f} states/s", style="cyan")
+        if self.live is None:
+            self.live = Live(text, console=self.console, transient=True, refresh_per_second=4)
+            self.live.start()
+        else:
+            self.live.update(text)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def suite_paths(cwd: Path) -> list[Path]:
+    """Scenario files of the configured suite (``hugemc.toml`` or ``[tool.hugemc]``)."""
+    for cfg, getter in ((cwd / "hugemc.toml", lambda d: d),
+                        (cwd / "pyproject.toml", lambda d: d.get("tool", {}).get("hugemc"))):
+        if not cfg.is_file():
+            continue
+        try:
+            data = getter(tomllib.loads(cfg.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as e:
+            raise HugemcError(f"malformed TOML: {e}", SourceLoc(str(cfg))) from None
+        if not data:
+            continue
+        globs = data.get("scenarios")
+        if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
+            raise HugemcError("'scenarios' must be a list of glob patterns", SourceLoc(str(cfg)),
+                              hint='scenarios = ["examples/*.toml"]')
+        out: list[Path] = []
+        for g in globs:
+            out += sorted(cwd.glob(g))
+        return out
+    raise HugemcError("no scenario given and no suite configured",
+                      hint='give scenario files or folders, or add scenarios = ["examples/*.toml"] '
+                           "under [tool.hugemc] in pyproject.toml or in hugemc.toml")
+
+
+def expand_paths(paths: tuple[str, ...]) -> list[Path]:
+    """Scenario files from the arguments (a folder means its *.toml files)."""
+    out: list[Path] = []
+    for p in paths:
+        pp = Path(p)
+        if pp.is_dir():
+            found = sorted(x for x in pp.glob("*.toml"))
+            if not found:
+                raise HugemcError(f"no scenario (*.toml) in folder '{p}'", SourceLoc(p))
+            out += found
+        else:
+            out.append(pp)
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hugemc")
+def main() -> None:
+    """hugemc: explore every interleaving of C-subset models of Linux mm concurrency."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--strategy", type=click.Choice(["bfs", "dfs"]), help="Search order (default: the scenario's, else bfs).")
+@click.option("--max-states", type=int, help="Stop after storing this many states (verdict: incomplete).")
+@click.option("--max-depth", type=int, help="Do not explore beyond this many steps (verdict: incomplete).")
+@click.option("--time-limit", type=float, help="Stop after this many seconds (verdict: incomplete).")
+@click.option("--max-memory", help="Stop when the process uses more memory, e.g. 4G (verdict: incomplete).")
+@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False),
+              help="Extra folder to search for models, properties and headers.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Report format.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the report to this file (default: stdout).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the JSON result here.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@click.option("--width", type=int, help="Fixed console width (stable CI logs).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
+def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, fmt, out, json_out,
+          color, width, verbose) -> None:
+    """Check scenarios (files or folders of *.toml; none: the configured suite)."""
+    console = Console(no_color=(color is False), force_terminal=color or None, width=width,
+                      highlight=False, soft_wrap=False)
+    err_console = Console(stderr=True, no_color=(color is False), highlight=False, width=width)
+    try:
+        mem = parse_size(max_memory) if max_memory else None
+    except ValueError:
+        err_console.print(f"error: bad --max-memory '{max_memory}'\nhint: write a size such as 4G or 512M")
+        sys.exit(EXIT_INPUT)
+    for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit)):
+        if val is not None and val <= 0:
+            err_console.print(f"error: {name} must be positive")
+            sys.exit(EXIT_INPUT)
+    opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include))
+    try:
+        files = expand_paths(paths) if paths else suite_paths(Path.cwd())
+    except HugemcError as e:
+        err_console.print(e.render(), markup=False)
+        sys.exit(EXIT_INPUT)
+    results = []
+    progress_console = Console(stderr=True)
+    for f in files:
+        prog = _Progress(progress_console, f.stem) if progress_console.is_terminal else None
+        try:
+            results.append(check_scenario(f, opt, prog))
+        finally:
+            if prog is not None:
+                prog.close()
+    if fmt == "json":
+        if out:
+            with open(out, "w", encoding="utf-8") as fh:
+                write_json(results, fh)
+        else:
+            write_json(results, sys.stdout)
+    else:
+        if out:
+            with open(out, "w", encoding="utf-8") as fh:
+                render_results(Console(file=fh, no_color=True, width=width or 160), results, verbose)
+        else:
+            render_results(console, results, verbose)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as fh:
+            write_json(results, fh)
+    sys.exit(overall_code(results))
+
+
+@main.command()
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option("--scenario", help="Scenario name (default: the first with a violation).")
+@click.option("--violation", help="Violated property (default: the first).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--color/--no-color", default=None)
+@click.option("--width", type=int)
+def trace(result, scenario, violation, fmt, color, width) -> None:
+    """Render a counterexample stored in a JSON result."""
+    err = Console(stderr=True, highlight=False)
+    try:
+        results = load_results(result)
+    except ValueError as e:
+        err.print(f"error: {e}", markup=False)
+        sys.exit(EXIT_INPUT)
+    cands = [r for r in results if scenario is None or r.name == scenario]
+    if scenario is not None and not cands:
+        err.print(f"error: no scenario '{scenario}' in {result}; it has: "
+                  + ", ".join(r.name for r in results), markup=False)
+        sys.exit(EXIT_INPUT)
+    for r in cands:
+        for v in r.violations:
+            if violation is None or v.property == violation:
+                if fmt == "json":
+                    import json
+                    json.dump(v.to_json(), sys.stdout, indent=2)
+                    sys.stdout.write("\n")
+                else:
+                    console = Console(no_color=(color is False), width=width, highlight=False)
+                    console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False)
+                    render_trace(console, v.trace)
+                return
+    names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
+    err.print(f"error: no matching violation in {result}"
+              + (f"; violations: {', '.join(names)}" if names else "; it records no violation"), markup=False)
+    sys.exit(EXIT_INPUT)
+
+
+_PROP = re.compile(r"^\s*(INVARIANT|REACHABLE|FINAL)\s*\(\s*(\w+)\s*\)")
+
+
+def _describe(lines: list[str], i: int) -> str:
+    out = []
+    j = i - 1
+    while j >= 0 and lines[j].strip().startswith(("*", "/*", "//")) or (j >= 0 and lines[j].strip().endswith("*/")):
+        out.append(lines[j].strip().strip("/*").strip())
+        j -= 1
+    return " ".join(x for x in reversed(out) if x)
+
+
+@main.command(name="list")
+@click.argument("what", type=click.Choice(["models", "properties", "scenarios", "all"]), default="all")
+@click.option("--dir", "folder", default="examples", show_default=True, help="Folder of scenarios to list.")
+def list_cmd(what, folder) -> None:
+    """List the shipped models, the properties, and the scenarios of a folder."""
+    console = Console(highlight=False)
+    if what in ("models", "all"):
+        console.print("[bold]models[/bold] (" + str(models_dir()) + ")")
+        for p in sorted(models_dir().rglob("*")):
+            if p.suffix in (".c", ".h"):
+                console.print(f"  {p.relative_to(models_dir())}")
+    if what in ("properties", "all"):
+        console.print("[bold]properties[/bold] (" + str(properties_dir()) + ")")
+        for p in sorted(properties_dir().rglob("*.c")):
+            lines = p.read_text(encoding="utf-8").splitlines()
+            for i, line in enumerate(lines):
+                m = _PROP.match(line)
+                if m:
+                    console.print(f"  {m.group(2):32} {m.group(1).lower():10} {p.relative_to(properties_dir())}"
+                                  f"  {_describe(lines, i)}", markup=False)
+    if what in ("scenarios", "all"):
+        d = Path(folder)
+        console.print(f"[bold]scenarios[/bold] ({d})")
+        for p in sorted(d.glob("*.toml")):
+            try:
+                data = tomllib.loads(p.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                console.print(f"  {p.name}  (unreadable)")
+                continue
+            exp = data.get("expect", "holds")
+            exp = exp if isinstance(exp, str) else ", ".join(map(str, exp))
+            console.print(f"  {p.name:40} expect: {exp}", markup=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,88 @@
+"""Depth-first search: the same verdicts as BFS with less memory.
+
+Only the set of visited states is kept (no parent links); the path to the
+current state is the search stack, so counterexamples are valid but not
+necessarily the shortest.
+"""
+
+from __future__ import annotations
+
+from ..backend import Model
+from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
+
+
+def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
+    """Explore every reachable state of ``model`` depth-first."""
+    r = SearchResult()
+    clock = Clock(limits, progress)
+    visited: set[tuple] = set()
+    chk = Checker(model, r)
+    expand = model.expand
+    all_done = model.all_done
+    errs: list = []
+    warns: list = []
+    transitions = 0
+    max_depth = limits.max_depth
+    max_states = limits.max_states
+    pcs = model.pc_slots
+    seen = r.pcs_seen
+    count = 0
+    stack: list[tuple] = []       # the current path
+    succ_stack: list[list] = []   # successors still to visit, per level
+    for s0 in model.initial_states():
+        if s0 in visited:
+            continue
+        visited.add(s0)
+        stack.append(s0)
+        chk.on_state(s0, lambda: list(stack))
+        succ_stack.append(None)  # type: ignore[arg-type]
+        while stack:
+            if succ_stack[-1] is None:
+                s = stack[-1]
+                for k, p in enumerate(pcs):
+                    seen.add((k, s[p]))
+                res: list = []
+                if max_depth is not None and len(stack) > max_depth:
+                    r.complete, r.limit = False, "max_depth"
+                else:
+                    expand(s, res, errs, warns)
+                if not res and not errs and not all_done(s) and r.limit != "max_depth":
+                    chk.on_deadlock(s, lambda: list(stack))
+                if errs:
+                    chk.on_errors(errs, lambda: list(stack))
+                    errs.clear()
+                if warns:
+                    chk.on_warnings(warns, lambda: list(stack))
+                    warns.clear()
+                transitions += len(res)
+                res.reverse()
+                succ_stack[-1] = res
+                r.depth = max(r.depth, len(stack) - 1)
+                count += 1
+                if count % 2048 == 0:
+                    lim = clock.over(len(visited), transitions, len(stack))
+                    if lim:
+                        r.complete, r.limit = False, lim
+                        break
+            todo = succ_stack[-1]
+            while todo and todo[-1] in visited:
+                todo.pop()
+            if not todo:
+                stack.pop()
+                succ_stack.pop()
+                continue
+            t = todo.pop()
+            visited.add(t)
+            stack.append(t)
+            succ_stack.append(None)  # type: ignore[arg-type]
+            chk.on_state(t, lambda: list(stack))
+            if max_states is not None and len(visited) >= max_states:
+                r.complete, r.limit = False, "max_states"
+                break
+        if not r.complete and r.limit in ("time_limit", "max_memory", "max_states"):
+            break
+    r.states = len(visited)
+    r.transitions = transitions
+    r.seconds = clock.elapsed()
+    r.peak_rss = peak_rss_bytes()
+    return r

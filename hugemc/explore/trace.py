@@ -1,0 +1,139 @@
+"""Turn a path of states into a readable trace by replaying it in the interpreter.
+
+The explorer stores only states. Each step of a trace is re-executed here by
+the reference interpreter (:func:`hugemc.ir.interp.replay` semantics): the
+thread that took it, every node it ran with file:line and source text, the
+slots it changed and the ``pr_*`` messages come from that replay, so a trace
+can never show something the model cannot do.
+"""
+
+from __future__ import annotations
+
+from ..ir import GLOBAL, LOCAL, Program
+from ..ir.interp import Interpreter, Outcome
+from ..result import Op, Trace, TraceStep
+from .common import Found
+
+
+def show_value(program: Program, slot: int, value):
+    """A slot value as users read it: pointers as ``&pages[1]``/``NULL``, enum labels, None."""
+    if value is None:
+        return None
+    s = program.slots[slot]
+    if s.ptable is not None:
+        names = program.tables[s.ptable].names
+        return names[value] if 0 <= value < len(names) else f"<bad pointer {value}>"
+    if s.labels:
+        for v, name in s.labels:
+            if v == value:
+                return name
+    return int(value)
+
+
+def visible(program: Program, slot: int) -> bool:
+    """Slots shown in traces: globals and named locals (not pcs, temporaries or scratch)."""
+    s = program.slots[slot]
+    if s.kind == GLOBAL:
+        return True
+    return s.kind == LOCAL and ".tmp" not in s.name
+
+
+def state_dict(program: Program, state: tuple, only_globals: bool = False) -> dict:
+    """The visible slots of a state, by name."""
+    out = {}
+    for i in range(program.nstate):
+        s = program.slots[i]
+        if s.kind == GLOBAL or (not only_globals and s.kind == LOCAL and state[i] is not None):
+            out[s.name] = show_value(program, i, state[i])
+    return out
+
+
+def _changes(program: Program, before: tuple, after_vec, written: set) -> dict:
+    """Slots the step wrote (even with the value they had) or changed, before and after."""
+    ch = {}
+    for i in range(program.nstate):
+        a, b = before[i], after_vec[i]
+        if (a != b or i in written) and visible(program, i) and b is not None:
+            ch[program.slots[i].name] = [show_value(program, i, a), show_value(program, i, b)]
+    return ch
+
+
+def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: Outcome, after_vec) -> TraceStep:
+    thread = program.threads[o.thread]
+    ops: list[Op] = []
+    main = None
+    written: set[int] = set()
+    reads: dict[str, object] = {}
+    for op in o.ops:
+        written.update(op.changes)
+        for s, val in op.reads.items():
+            reads.setdefault(program.slots[s].name, show_value(program, s, val))
+        if not op.loc.line:
+            continue
+        changes = {program.slots[s].name: [show_value(program, s, a), show_value(program, s, b)]
+                   for s, (a, b) in op.changes.items() if visible(program, s) and b is not None}
+        rd = {program.slots[s].name: show_value(program, s, val) for s, val in op.reads.items()}
+        msg = op.message or op.warning
+        if ops and (ops[-1].file, ops[-1].line) == (op.loc.file, op.loc.line):
+            ops[-1].changes.update(changes)
+            ops[-1].reads.update(rd)
+            ops[-1].message = ops[-1].message or msg
+        else:
+            ops.append(Op(op.loc.file, op.loc.line, op.loc.text, changes, msg, rd))
+    interp_plan = interp.plans[o.thread]
+    for op in o.ops:
+        nd = thread.nodes[op.pc]
+        if interp_plan.region_entry[op.pc] or (nd.region == 0 and interp_plan.shared[op.pc]):
+            main = op
+            break
+    if o.error is not None and o.error.loc is not None:
+        loc = o.error.loc
+    elif main is not None and main.loc.line:
+        loc = main.loc
+        if not loc.text:
+            nxt = [op for op in o.ops if op.loc.line]
+            loc = nxt[0].loc if nxt else loc
+    else:
+        nxt = [op for op in o.ops if op.loc.line]
+        loc = nxt[0].loc if nxt else thread.nodes[o.ops[0].pc].loc
+    messages = [op.message for op in o.ops if op.message]
+    messages += [f"WARNING: {op.warning}" for op in o.ops if op.warning]
+    return TraceStep(k, thread.name, loc.file, loc.line, loc.text, _changes(program, before, after_vec, written),
+                     messages, o.error.message if o.error is not None else None, ops, reads)
+
+
+def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
+    """Replay ``found.path`` (and the failing step, for errors) into a Trace.
+
+    Raises ValueError if some step cannot be replayed (the path is not a real
+    execution of the model).
+    """
+    path = found.path
+    steps: list[TraceStep] = []
+    for k in range(len(path) - 1):
+        a, b = path[k], path[k + 1]
+        match = None
+        for tid in range(len(program.threads)):
+            for o in interp.successors(a, tid):
+                if o.error is None and o.state == b:
+                    match = o
+                    break
+            if match:
+                break
+        if match is None:
+            raise ValueError(f"trace step {k + 1} cannot be replayed: no thread leads from the state to the next")
+        steps.append(_step_from(program, interp, k + 1, a, match, b))
+    last = path[-1]
+    if found.thread is not None:
+        err = None
+        for o in interp.successors(last, found.thread):
+            if o.error is not None and o.error.kind == found.kind:
+                err = o
+                break
+            if err is None and found.kind == "warning" and o.warnings:
+                err = o
+        if err is None:
+            raise ValueError(f"the failing step of '{found.name}' cannot be replayed")
+        vec = err.state if err.state is not None else last
+        steps.append(_step_from(program, interp, len(steps) + 1, last, err, vec))
+    return Trace(state_dict(program, path[0], only_globals=True), steps, state_dict(program, last))

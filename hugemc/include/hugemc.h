@@ -1,0 +1,67 @@
+/*
+ * hugemc.h - the prelude every model, property and scenario is compiled with.
+ *
+ * Types and macros of the C subset. The builtins themselves (atomic_*,
+ * set_bit, spin_lock, READ_ONCE, nondet_*, assert, BUG_ON, WARN_ON,
+ * pr_* ...) are known to the front end and need no declaration here.
+ * See docs/language.md.
+ */
+#ifndef __HUGEMC_H
+#define __HUGEMC_H
+
+typedef _Bool bool;
+#define true 1
+#define false 0
+#define NULL ((void *)0)
+
+/* An atomic counter is an int slot; atomic_*() take its address. */
+typedef int atomic_t;
+typedef long atomic_long_t;
+/* A spinlock holds 0 when free, else 1 + the holder's thread number. */
+typedef int spinlock_t;
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long u64;
+typedef signed char s8;
+typedef short s16;
+typedef int s32;
+typedef long s64;
+typedef unsigned long size_t;
+typedef long ssize_t;
+typedef unsigned int gfp_t;
+
+/*
+ * Domains. Every integer slot has a finite domain; a store outside it is an
+ * error. Annotate a declaration after its declarator:
+ *     atomic_t _refcount __range(-1, 3);
+ *     typedef int order_t __range(0, 9);
+ * (__range is read by the front end; it is not a macro.)
+ */
+
+/*
+ * Atomic blocks: the body runs as one indivisible step.
+ *     ATOMIC { ...find and take a free block... }
+ */
+#define ATOMIC if (__hugemc_atomic__)
+
+/*
+ * Properties: side-effect-free predicates over the state.
+ *     INVARIANT(name) { ... return cond; }   holds in every reachable state
+ *     REACHABLE(name) { ... }                true in some reachable state
+ *     FINAL(name)     { ... }                holds when every thread has returned
+ * The comment right above a property is its description.
+ */
+#define INVARIANT(name) bool __hugemc_invariant__##name(void)
+#define REACHABLE(name) bool __hugemc_reachable__##name(void)
+#define FINAL(name) bool __hugemc_final__##name(void)
+
+#define likely(x) (x)
+#define unlikely(x) (x)
+#define __always_inline inline
+#define noinline
+#define __init
+#define __must_check
+
+#endif /* __HUGEMC_H */

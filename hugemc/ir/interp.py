@@ -1,0 +1,444 @@
+"""Reference interpreter of the IR: the executable definition of the semantics.
+
+Slow and explicit. Engines compile the IR for speed; this interpreter is what
+they are tested against, and what turns a stored path of states into a
+readable trace (every node a step ran, with its location, the slots it
+changed and any ``pr_*`` message). Traces are therefore never taken on the
+engine's word: :func:`replay` re-executes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import (
+    GLOBAL, ASSERTION, DIV_ZERO, DOMAIN, DONE, END_ENTRY, NULL_DEREF, NULL_ENTRY, OUT_OF_BOUNDS, UNINIT,
+    WARNING, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Loc, Mem,
+    Print, Program, PtrAdd, PtrDiff, Routine, Unary, Var, Warn,
+)
+from .steps import ThreadPlan, stops_before, thread_plan
+
+MAX_NODES_PER_STEP = 100_000
+
+
+class Fault(Exception):
+    """A runtime error raised while evaluating (becomes an error outcome)."""
+
+    def __init__(self, kind: str, message: str, loc: Loc | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.loc = loc
+
+
+@dataclass(slots=True)
+class Op:
+    """One executed node: where it is, what it changed, what it printed."""
+
+    pc: int
+    loc: Loc
+    changes: dict[int, tuple] = field(default_factory=dict)  # every store, even of the same value
+    reads: dict[int, int] = field(default_factory=dict)      # shared (global) slots read
+    message: str | None = None
+    warning: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One way a step can end: a successor state, or an error."""
+
+    thread: int
+    state: tuple | None
+    ops: list[Op]
+    error: Fault | None = None
+    warnings: list[tuple[str, Loc]] = field(default_factory=list)
+
+
+def c_div(a: int, b: int) -> int:
+    """C division: truncate toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def c_mod(a: int, b: int) -> int:
+    """C remainder: sign follows the dividend."""
+    return a - b * c_div(a, b)
+
+
+def format_printk(fmt: str, args: list[int]) -> str:
+    """Render a printk format with integer arguments (``%d %u %x %lu %p %s`` ...)."""
+    out = []
+    i = 0
+    ai = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c != "%":
+            out.append(c)
+            i += 1
+            continue
+        j = i + 1
+        if j < len(fmt) and fmt[j] == "%":
+            out.append("%")
+            i = j + 1
+            continue
+        while j < len(fmt) and fmt[j] in "-+ #0123456789.lhzjt":
+            j += 1
+        conv = fmt[j] if j < len(fmt) else ""
+        val = args[ai] if ai < len(args) else None
+        ai += 1
+        if val is None:
+            out.append("?")
+        elif conv in "xX":
+            out.append(format(val, "x" if conv == "x" else "X"))
+        else:
+            out.append(str(int(val)))
+        i = j + 1
+    return "".join(out).rstrip("\n")
+
+
+class Evaluator:
+    """Evaluates expressions and runs nodes over a mutable value vector."""
+
+    def __init__(self, program: Program) -> None:
+        self.p = program
+        self.slots = program.slots
+        self.reads: dict | None = None  # when set, global reads are recorded here
+
+    def eval(self, e, v: list) -> int:
+        """Value of expression ``e`` in vector ``v`` (raises :class:`Fault`)."""
+        if isinstance(e, Const):
+            return e.value
+        if isinstance(e, Var):
+            x = v[e.slot]
+            if x is None:
+                raise Fault(UNINIT, f"read of uninitialised '{self.slots[e.slot].name}'")
+            if self.reads is not None and self.slots[e.slot].kind == GLOBAL:
+                self.reads.setdefault(e.slot, x)
+            return x
+        if isinstance(e, Mem):
+            a = self.address(e, v)
+            x = v[a]
+            if x is None:
+                raise Fault(UNINIT, "read of uninitialised memory")
+            if self.reads is not None and self.slots[a].kind == GLOBAL:
+                self.reads.setdefault(a, x)
+            return x
+        if isinstance(e, Unary):
+            a = self.eval(e.arg, v)
+            if e.op == "-":
+                return -a
+            if e.op == "~":
+                return ~a
+            if e.op == "!":
+                return 0 if a else 1
+            raise AssertionError(e.op)
+        if isinstance(e, Binary):
+            op = e.op
+            if op == "&&":
+                return 1 if self.eval(e.left, v) and self.eval(e.right, v) else 0
+            if op == "||":
+                return 1 if self.eval(e.left, v) or self.eval(e.right, v) else 0
+            a = self.eval(e.left, v)
+            b = self.eval(e.right, v)
+            return self.binop(op, a, b)
+        if isinstance(e, Cond):
+            return self.eval(e.then, v) if self.eval(e.cond, v) else self.eval(e.orelse, v)
+        if isinstance(e, PtrAdd):
+            t = self.p.tables[e.ptable]
+            ptr = self.eval(e.ptr, v)
+            d = self.eval(e.delta, v)
+            if ptr == 0:
+                raise Fault(NULL_DEREF, "arithmetic on a NULL pointer")
+            r = ptr + d
+            if not (t.group_lo[ptr] <= r <= t.group_end[ptr]):
+                raise Fault(OUT_OF_BOUNDS, f"pointer arithmetic leaves the object: {t.names[ptr]} + {d}")
+            return r
+        if isinstance(e, PtrDiff):
+            t = self.p.tables[e.ptable]
+            a = self.eval(e.left, v)
+            b = self.eval(e.right, v)
+            if a == 0 or b == 0:
+                raise Fault(NULL_DEREF, "subtraction involving a NULL pointer")
+            if t.group_lo[a] != t.group_lo[b]:
+                raise Fault(OUT_OF_BOUNDS, f"subtracting pointers into different objects: {t.names[a]} - {t.names[b]}")
+            return a - b
+        raise AssertionError(f"unknown expression {e!r}")
+
+    @staticmethod
+    def binop(op: str, a: int, b: int) -> int:
+        """Apply a C binary operator to two integers (comparisons give 0/1)."""
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if b == 0:
+                raise Fault(DIV_ZERO, "division by zero")
+            return c_div(a, b)
+        if op == "%":
+            if b == 0:
+                raise Fault(DIV_ZERO, "remainder by zero")
+            return c_mod(a, b)
+        if op == "<<":
+            if b < 0:
+                raise Fault(DOMAIN, f"negative shift count {b}")
+            return a << b
+        if op == ">>":
+            if b < 0:
+                raise Fault(DOMAIN, f"negative shift count {b}")
+            return a >> b
+        if op == "&":
+            return a & b
+        if op == "|":
+            return a | b
+        if op == "^":
+            return a ^ b
+        if op == "==":
+            return 1 if a == b else 0
+        if op == "!=":
+            return 1 if a != b else 0
+        if op == "<":
+            return 1 if a < b else 0
+        if op == "<=":
+            return 1 if a <= b else 0
+        if op == ">":
+            return 1 if a > b else 0
+        if op == ">=":
+            return 1 if a >= b else 0
+        raise AssertionError(op)
+
+    def address(self, m: Mem, v: list) -> int:
+        """The slot index a :class:`Mem` access resolves to (raises :class:`Fault`)."""
+        t = self.p.tables[m.table]
+        i = self.eval(m.index, v)
+        if not 0 <= i < len(t.slots):
+            raise Fault(OUT_OF_BOUNDS, f"index {i} out of bounds for {t.name} (0..{len(t.slots) - 1})")
+        s = t.slots[i]
+        if s == NULL_ENTRY:
+            raise Fault(NULL_DEREF, f"NULL pointer dereference ({t.name})")
+        if s == END_ENTRY:
+            raise Fault(OUT_OF_BOUNDS, f"dereference of {t.names[i] if t.names else i}, one past the end")
+        return s + m.offset
+
+    def store(self, dst, value: int, v: list, changes: dict | None) -> None:
+        """Store ``value`` into ``dst``, checking the slot's domain."""
+        idx = dst.slot if isinstance(dst, Var) else self.address(dst, v)
+        s = self.slots[idx]
+        if not s.lo <= value <= s.hi:
+            raise Fault(DOMAIN, f"value {value} leaves the domain of '{s.name}' ({s.lo}..{s.hi})")
+        if changes is not None:
+            old = changes[idx][0] if idx in changes else v[idx]
+            changes[idx] = (old, value)
+        v[idx] = value
+
+
+class Interpreter(Evaluator):
+    """Runs steps of threads and routines of one program, node by node."""
+
+    def __init__(self, program: Program) -> None:
+        super().__init__(program)
+        self.plans: list[ThreadPlan] = [thread_plan(program, t) for t in program.threads]
+
+    # -- threads ----------------------------------------------------------
+    def successors(self, state: tuple, tid: int) -> list[Outcome]:
+        """Every outcome of thread ``tid``'s next step from ``state``."""
+        thread = self.p.threads[tid]
+        pc = state[thread.pc_slot]
+        if pc == DONE:
+            return []
+        out: list[Outcome] = []
+        vec = list(state)
+        self._walk(tid, pc, vec, False, set(), [], [], out, True, 0)
+        self.reads = None
+        return out
+
+    def _walk(self, tid, pc, vec, units_done, visited, ops, warns, out, first, budget) -> None:
+        thread = self.p.threads[tid]
+        plan = self.plans[tid]
+        nodes = thread.nodes
+        while True:
+            if budget > MAX_NODES_PER_STEP:
+                out.append(Outcome(tid, None, ops, Fault(
+                    ASSERTION, f"a step ran more than {MAX_NODES_PER_STEP} operations without ending "
+                    "(an endless loop inside an atomic block?)", nodes[pc].loc), warns))
+                return
+            budget += 1
+            node = nodes[pc]
+            if not first and stops_before(plan, nodes, pc, units_done, visited):
+                self._finish(tid, pc, vec, ops, warns, out)
+                return
+            first = False
+            if plan.region_entry[pc] or (node.region == 0 and plan.shared[pc]):
+                units_done = True
+            if node.region == 0:
+                visited.add(pc)
+            op = Op(pc, node.loc)
+            ops.append(op)
+            self.reads = op.reads
+            try:
+                if isinstance(node, Exit):
+                    self._finish(tid, DONE, vec, ops, warns, out)
+                    return
+                if isinstance(node, Assign):
+                    self.store(node.dst, self.eval(node.value, vec), vec, op.changes)
+                    pc = node.next
+                elif isinstance(node, Branch):
+                    pc = node.then if self.eval(node.cond, vec) else node.orelse
+                elif isinstance(node, Jump):
+                    pc = node.next
+                elif isinstance(node, Assume):
+                    if not self.eval(node.cond, vec):
+                        return  # this path has no successor
+                    pc = node.next
+                elif isinstance(node, Check):
+                    if not self.eval(node.cond, vec):
+                        raise Fault(node.kind, node.message)
+                    pc = node.next
+                elif isinstance(node, Warn):
+                    if self.eval(node.cond, vec):
+                        op.warning = node.message
+                        if self.p.fatal_warnings:
+                            raise Fault(WARNING, node.message)
+                        warns = warns + [(node.message, node.loc)]
+                    pc = node.next
+                elif isinstance(node, Print):
+                    args = [self.eval(a, vec) for a in node.args]
+                    op.message = f"{node.level}: {format_printk(node.fmt, args)}"
+                    pc = node.next
+                elif isinstance(node, Choose):
+                    lo = self.eval(node.lo, vec)
+                    hi = self.eval(node.hi, vec)
+                    for value in range(lo, hi + 1):
+                        v2 = list(vec)
+                        op2 = Op(pc, node.loc)
+                        ops2 = ops[:-1] + [op2]
+                        try:
+                            self.store(node.dst, value, v2, op2.changes)
+                        except Fault as f:
+                            f.loc = node.loc
+                            out.append(Outcome(tid, None, ops2, f, list(warns)))
+                            continue
+                        self._walk(tid, node.next, v2, units_done, set(visited), ops2, list(warns),
+                                   out, False, budget)
+                    return
+                else:
+                    raise AssertionError(f"unknown node {node!r}")
+            except Fault as f:
+                f.loc = node.loc
+                out.append(Outcome(tid, None, ops, f, warns))
+                return
+
+    def _finish(self, tid, pc, vec, ops, warns, out) -> None:
+        thread = self.p.threads[tid]
+        plan = self.plans[tid]
+        clear = thread.locals if pc == DONE else plan.clear_at[pc]
+        for s in clear:
+            vec[s] = None
+        vec[thread.pc_slot] = pc
+        out.append(Outcome(tid, tuple(vec), ops, None, warns))
+
+    # -- routines (properties, init) --------------------------------------
+    def run_routine(self, r: Routine, state: tuple) -> list[tuple[list, list[Op]]]:
+        """Run a routine to completion over ``state`` + fresh scratch slots.
+
+        Returns every (final vector, ops) the routine can end in (several if it
+        makes nondeterministic choices). Raises :class:`Fault` on errors.
+        """
+        self.reads = None
+        vec = list(state) + [s.init for s in self.p.slots[self.p.nstate:]]
+        results: list[tuple[list, list[Op]]] = []
+        self._run(r, r.entry, vec, [], results, 0)
+        return results
+
+    def _run(self, r: Routine, pc: int, vec: list, ops: list[Op], results, budget) -> None:
+        nodes = r.nodes
+        while True:
+            budget += 1
+            if budget > MAX_NODES_PER_STEP:
+                raise Fault(ASSERTION, f"'{r.name}' ran more than {MAX_NODES_PER_STEP} operations "
+                            "(an endless loop?)", nodes[pc].loc)
+            node = nodes[pc]
+            op = Op(pc, node.loc)
+            ops.append(op)
+            try:
+                if isinstance(node, Exit):
+                    results.append((vec, ops))
+                    return
+                if isinstance(node, Assign):
+                    self.store(node.dst, self.eval(node.value, vec), vec, op.changes)
+                    pc = node.next
+                elif isinstance(node, Branch):
+                    pc = node.then if self.eval(node.cond, vec) else node.orelse
+                elif isinstance(node, Jump):
+                    pc = node.next
+                elif isinstance(node, Assume):
+                    if not self.eval(node.cond, vec):
+                        return
+                    pc = node.next
+                elif isinstance(node, Check):
+                    if not self.eval(node.cond, vec):
+                        raise Fault(node.kind, node.message)
+                    pc = node.next
+                elif isinstance(node, Warn):
+                    if self.eval(node.cond, vec) and self.p.fatal_warnings:
+                        raise Fault(WARNING, node.message)
+                    pc = node.next
+                elif isinstance(node, Print):
+                    args = [self.eval(a, vec) for a in node.args]
+                    op.message = f"{node.level}: {format_printk(node.fmt, args)}"
+                    pc = node.next
+                elif isinstance(node, Choose):
+                    lo = self.eval(node.lo, vec)
+                    hi = self.eval(node.hi, vec)
+                    for value in range(lo, hi + 1):
+                        v2 = list(vec)
+                        self.store(node.dst, value, v2, None)
+                        self._run(r, node.next, v2, list(ops), results, budget)
+                    return
+                else:
+                    raise AssertionError(f"unknown node {node!r}")
+            except Fault as f:
+                if f.loc is None:
+                    f.loc = node.loc
+                raise
+
+    def eval_property(self, index: int, state: tuple) -> bool:
+        """Value of property ``index`` in ``state`` (raises :class:`Fault`)."""
+        prop = self.p.properties[index]
+        results = self.run_routine(prop.routine, state)
+        if not results:
+            return True
+        vec, _ = results[0]
+        val = vec[prop.routine.result]
+        if val is None:
+            raise Fault(UNINIT, f"property '{prop.name}' ended without returning a value", prop.loc)
+        return bool(val)
+
+    def initial_states(self) -> list[tuple]:
+        """The states the scenario starts in (after its ``init`` routine, if any)."""
+        base = self.p.initial_vector()
+        if self.p.init is None:
+            return [base]
+        seen: dict[tuple, None] = {}
+        for vec, _ in self.run_routine(self.p.init, base):
+            seen.setdefault(tuple(vec[: self.p.nstate]), None)
+        return list(seen)
+
+
+def replay(program: Program, states: list[tuple], threads: list[int]) -> list[Outcome]:
+    """Re-execute a path: ``states[i+1]`` must follow from ``states[i]`` by a step of ``threads[i]``.
+
+    Returns the matching outcome of each step (with its ops). Raises
+    ValueError if some step does not exist: a fabricated trace cannot replay.
+    """
+    interp = Interpreter(program)
+    result = []
+    for i, tid in enumerate(threads):
+        matches = [o for o in interp.successors(states[i], tid) if o.state == states[i + 1]]
+        if not matches:
+            raise ValueError(f"step {i + 1}: thread {program.threads[tid].name} cannot go "
+                             "from the recorded state to the next one")
+        result.append(matches[0])
+    return result

@@ -1,0 +1,139 @@
+"""The front end: C-subset models and a scenario in, an IR Program out.
+
+Pipeline: preprocess (pure Python, :mod:`.preprocess`) -> read ``__range``
+annotations (:mod:`.annotate`) -> parse (pycparser) -> lower to the IR
+(:mod:`.lower`, :mod:`.builtins`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pycparser import c_parser
+
+from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
+from ..ir import Program
+from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
+from .annotate import extract_ranges
+from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
+from .preprocess import preprocess
+
+_MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"')
+_PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
+
+
+def _c_string(p: str) -> str:
+    return p.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def build_program(sc: Scenario) -> Program:
+    """Compile a scenario's models, properties and threads into an IR Program."""
+    root_name = f"<scenario {sc.path}>"
+    lines = ['#include "hugemc.h"']
+    included = set()
+    for f in list(sc.models) + list(sc.property_files):
+        key = f.resolve()
+        if key not in included:  # a file may hold both model code and properties
+            included.add(key)
+            lines.append(f'#include "{_c_string(str(key))}"')
+    call_lines: dict[int, tuple[int, int]] = {}  # root line -> (toml line, col)
+    for tid, (tname, call, spec) in enumerate(thread_names(sc)):
+        lines.append(f"void {THREAD_PREFIX}{tid}(void) {{")
+        lines.append(f"{call};")
+        call_lines[len(lines)] = (spec.line, spec.col)
+        lines.append("}")
+    if sc.init is not None:
+        lines.append(f"void {INIT_NAME}(void) {{")
+        lines.append(f"{sc.init};")
+        line, _ = sc.key_loc("init").line, 0
+        raw = sc.text.splitlines()[line - 1] if line else ""
+        call_lines[len(lines)] = (line, raw.find(sc.init) + 1 if sc.init in raw else 1)
+        lines.append("}")
+    root_text = "\n".join(lines) + "\n"
+    include_dirs = [sc.path.parent] + list(sc.include_dirs) + [models_dir(), properties_dir(), prelude_dir()]
+    defines = dict(sc.defines)
+    pp = preprocess(root_text, root_name, include_dirs, defines)
+    text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
+    text, ranges = extract_ranges(text)
+    source_lines = {}
+    for i, raw in enumerate(sc.text.splitlines(), 1):
+        source_lines[(str(sc.path), i)] = raw
+    try:
+        ast = c_parser.CParser().parse(text, filename=root_name)
+    except c_parser.ParseError as e:
+        raise _parse_error(str(e), source_lines) from None
+    opts = Options(fatal_warnings=sc.fatal_warnings)
+    overrides = []
+    for k, (lo, hi) in sc.domains.items():
+        if k == "int":
+            opts.int_domain = (lo, hi)
+        elif k == "unsigned":
+            opts.unsigned_domain = (lo, hi)
+        else:
+            overrides.append((k, lo, hi))
+    opts.domain_overrides = overrides
+    lw = Lowerer(ast, ranges, opts, source_lines)
+    lw.collect()
+    names = [n for n, _, _ in thread_names(sc)]
+    calls = [c for _, c, _ in thread_names(sc)]
+    available = {p[0]: p[1] for p in lw.properties_ast}
+    if sc.properties is not None:
+        for p in sc.properties:
+            if p not in available:
+                from ..ir import BUILTIN_PROPERTIES
+                if p in BUILTIN_PROPERTIES:
+                    continue
+                raise HugemcError(f"unknown property '{p}'", sc.key_loc("properties"),
+                                  hint=did_you_mean(p, list(available)) or
+                                  ("properties defined in the property files: " + ", ".join(sorted(available))
+                                   if available else "no property_files define any property"))
+    from ..ir import BUILTIN_PROPERTIES
+    for p in sc.expect_violated:
+        if p not in available and p not in BUILTIN_PROPERTIES:
+            raise HugemcError(f"'expect' names unknown property '{p}'", sc.key_loc("expect"),
+                              hint=did_you_mean(p, list(available) + list(BUILTIN_PROPERTIES)))
+        if p in available and sc.properties is not None and p not in sc.properties:
+            raise HugemcError(f"'expect' names property '{p}', which 'properties' does not select",
+                              sc.key_loc("expect"), hint=f"add '{p}' to properties")
+    lw.lower_all(names, calls)
+    select = None if sc.properties is None else set(sc.properties)
+    return lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files])
+
+
+def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> str:
+    """Point the generated thread-entry lines back at the scenario's TOML lines."""
+    out = []
+    cur_file, cur_line = None, 0
+    for raw in text.split("\n"):
+        m = _MARKER.match(raw)
+        if m:
+            cur_file = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
+            cur_line = int(m.group(1)) - 1
+            out.append(raw)
+            continue
+        cur_line += 1
+        if cur_file == root_name and cur_line in call_lines:
+            tl, col = call_lines[cur_line]
+            out.append(f'# {tl} "{_c_string(toml_path)}"')
+            out.append(" " * max(col - 1, 0) + raw)
+            out.append(f'# {cur_line + 1} "{_c_string(root_name)}"')
+            continue
+        out.append(raw)
+    return "\n".join(out)
+
+
+def _parse_error(msg: str, source_lines) -> HugemcError:
+    m = _PARSE_ERR.match(msg)
+    if not m:
+        return HugemcError(f"syntax error: {msg}", hint="see docs/language.md for the C subset")
+    file, line, col, rest = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+    text = source_lines.get((file, line)) or read_source_line(file, line)
+    tok = rest.split("before:", 1)[1].strip() if "before:" in rest else ""
+    hint = "see docs/language.md for the C subset"
+    if tok.startswith("__attribute__") or tok == "__attribute__":
+        hint = "attributes are not supported; remove it"
+    elif tok and re.fullmatch(r"[A-Za-z_]\w*", tok):
+        hint = f"is '{tok}' or the word before it an unknown type? declare types with typedef or struct"
+    what = f"syntax error before '{tok}'" if tok else f"syntax error: {rest}"
+    return HugemcError(what, SourceLoc(file, line, col), hint=hint, source_line=text)

@@ -1,0 +1,66 @@
+"""The JSON result: writing it, and reading it back (for ``hugemc trace``).
+
+The schema is documented in docs/json.md and kept stable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..result import (
+    Op, PropertyResult, ScenarioResult, Stats, Trace, TraceStep, Violation, results_json,
+)
+
+
+def write_json(results: list[ScenarioResult], out) -> None:
+    """Write the JSON document for ``results`` to a file object."""
+    json.dump(results_json(results), out, indent=2)
+    out.write("\n")
+
+
+def _trace(d: dict) -> Trace:
+    steps = []
+    for s in d.get("steps", []):
+        ops = [Op(o["file"], o["line"], o.get("code", ""), o.get("changes", {}), o.get("message"),
+                  o.get("reads", {})) for o in s.get("ops", [])]
+        steps.append(TraceStep(s.get("index", len(steps) + 1), s["thread"], s["file"], s["line"], s.get("code", ""),
+                               s.get("changes", {}), s.get("messages", []), s.get("error"), ops,
+                               s.get("reads", {})))
+    return Trace(d.get("initial", {}), steps, d.get("final", {}))
+
+
+def _violation(v: dict) -> Violation:
+    return Violation(v["property"], v["kind"], v["message"], _trace(v["trace"]), v.get("file", ""),
+                     v.get("line", 0))
+
+
+def load_results(path: str | Path) -> list[ScenarioResult]:
+    """Read a JSON result file back into ScenarioResult objects.
+
+    Raises ValueError with a readable message if the file is not a hugemc result.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    if not isinstance(data, dict) or "scenarios" not in data or "hugemc" not in data:
+        raise ValueError(f"{path} is not a hugemc result (no 'hugemc' and 'scenarios' keys)")
+    out = []
+    for s in data["scenarios"]:
+        st = s.get("stats", {})
+        stats = Stats(st.get("states", 0), st.get("transitions", 0), st.get("depth", 0), st.get("seconds", 0.0),
+                      st.get("peak_rss_bytes", 0), st.get("complete", True), st.get("limit"),
+                      st.get("strategy", "bfs"))
+        props = [PropertyResult(p["name"], p["kind"], p.get("description", ""), p["status"], p.get("file", ""),
+                                p.get("line", 0), _trace(p["witness"]) if p.get("witness") else None)
+                 for p in s.get("properties", [])]
+        out.append(ScenarioResult(
+            name=s["name"], file=s.get("file", ""), verdict=s["verdict"], expected=s.get("expected"),
+            ok=s.get("ok", False), violations=[_violation(v) for v in s.get("violations", [])],
+            properties=props, warnings=[_violation(v) for v in s.get("warnings", [])], stats=stats,
+            coverage=s.get("coverage", {}), problems=s.get("problems", []), error=s.get("error"),
+            description=s.get("description", "")))
+    return out

@@ -1,0 +1,112 @@
+"""The terminal report: verdicts, counterexamples as step tables, statistics."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..diagnostics import display_path
+from ..result import ScenarioResult, Trace
+
+
+def fmt_value(v) -> str:
+    """A trace value: None (uninitialised) prints as '-'."""
+    return "-" if v is None else str(v)
+
+
+def fmt_changes(changes: dict) -> str:
+    """``slot: before→after`` pairs, comma separated."""
+    return ", ".join(f"{k}: {fmt_value(a)}→{fmt_value(b)}" for k, (a, b) in changes.items())
+
+
+def render_trace(console: Console, trace: Trace, title: str = "") -> None:
+    """Print a trace as a table, one row per step."""
+    table = Table(title=title or None, title_justify="left", show_lines=False, expand=False,
+                  header_style="bold")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("thread", no_wrap=True)
+    table.add_column("location", no_wrap=True)
+    table.add_column("code", overflow="fold")
+    table.add_column("changes", overflow="fold")
+    for s in trace.steps:
+        parts = [f"read {k}={fmt_value(v)}" for k, v in s.reads.items() if k not in s.changes]
+        if s.changes:
+            parts.append(fmt_changes(s.changes))
+        changes = Text(", ".join(parts))
+        for m in s.messages:
+            changes.append(("\n" if changes.plain else "") + m, style="yellow")
+        if s.error:
+            changes.append(("\n" if changes.plain else "") + "✗ " + s.error, style="bold red")
+        table.add_row(str(s.index), s.thread, f"{display_path(s.file)}:{s.line}", s.code, changes)
+    console.print(table)
+
+
+def _verdict_style(r: ScenarioResult) -> str:
+    if r.verdict == "error":
+        return "bold red"
+    if r.ok:
+        return "bold green"
+    if r.verdict == "incomplete":
+        return "bold yellow"
+    return "bold red"
+
+
+def fmt_bytes(n: int) -> str:
+    """Human-readable byte count."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False) -> None:
+    """Print the full report for a run."""
+    for r in results:
+        mark = "✓" if r.ok else "✗"
+        exp = r.expected if isinstance(r.expected, str) or r.expected is None else ", ".join(r.expected)
+        head = Text(f"{mark} {r.name}", style=_verdict_style(r))
+        head.append(f"  {r.file}", style="dim")
+        console.print(head)
+        if r.verdict == "error":
+            console.print(Text(r.error or "error", style="red"))
+            console.print()
+            continue
+        console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {exp}")
+        for p in r.problems:
+            console.print(f"  [red]problem:[/red] {p}")
+        for v in r.violations:
+            console.print(f"  [bold red]{v.property}[/bold red] ({v.kind}): {v.message}"
+                          f" — counterexample, {len(v.trace.steps)} step(s)")
+            render_trace(console, v.trace)
+        for w in r.warnings:
+            console.print(f"  [yellow]warning[/yellow]: {w.message} at {display_path(w.file)}:{w.line}"
+                          f" (first reached after {len(w.trace.steps)} step(s))")
+            if verbose:
+                render_trace(console, w.trace)
+        if r.properties:
+            t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            t.add_column("  property")
+            t.add_column("kind")
+            t.add_column("status")
+            t.add_column("description", overflow="fold")
+            for p in r.properties:
+                style = {"holds": "green", "reached": "green", "violated": "red", "unreached": "red"}.get(
+                    p.status, "yellow")
+                t.add_row(f"  {p.name}", p.kind, Text(p.status, style=style), p.description)
+            console.print(t)
+            if verbose:
+                for p in r.properties:
+                    if p.witness is not None:
+                        render_trace(console, p.witness, title=f"  {p.name} reached by:")
+        s = r.stats
+        limit = f", cut short by {s.limit}" if s.limit else ""
+        console.print(f"  [dim]{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
+                      f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
+                      f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{limit}[/dim]")
+        console.print()
+    ok = sum(1 for r in results if r.ok)
+    bad = len(results) - ok
+    style = "bold green" if bad == 0 else "bold red"
+    console.print(Text(f"{len(results)} scenario(s): {ok} met their expectation, {bad} did not", style=style))

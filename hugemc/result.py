@@ -1,0 +1,163 @@
+"""What a check produces: verdicts, counterexample traces, statistics.
+
+Reports (text, JSON, and later JUnit, SARIF, graphs, HTML) read only these
+classes. :meth:`ScenarioResult.to_json` is the stable machine interface
+documented in docs/json.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Op:
+    """One IR node a step ran (finer grain than a step, for step-through views)."""
+
+    file: str
+    line: int
+    code: str
+    changes: dict[str, list] = field(default_factory=dict)
+    message: str | None = None
+    reads: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = {"file": self.file, "line": self.line, "code": self.code, "changes": self.changes,
+             "reads": self.reads}
+        if self.message:
+            d["message"] = self.message
+        return d
+
+
+@dataclass
+class TraceStep:
+    """One step of one thread in a counterexample."""
+
+    index: int
+    thread: str
+    file: str
+    line: int
+    code: str
+    changes: dict[str, list]
+    messages: list[str] = field(default_factory=list)
+    error: str | None = None
+    ops: list[Op] = field(default_factory=list)
+    reads: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = {"index": self.index, "thread": self.thread, "file": self.file, "line": self.line,
+             "code": self.code, "changes": self.changes, "reads": self.reads, "messages": self.messages,
+             "ops": [o.to_json() for o in self.ops]}
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+@dataclass
+class Trace:
+    """A path from an initial state: ``initial`` values, then the steps."""
+
+    initial: dict[str, object]
+    steps: list[TraceStep]
+    final: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"initial": self.initial, "steps": [s.to_json() for s in self.steps], "final": self.final}
+
+
+@dataclass
+class Violation:
+    """A property that failed, with the (shortest, under BFS) trace that fails it."""
+
+    property: str
+    kind: str
+    message: str
+    trace: Trace
+    file: str = ""
+    line: int = 0
+
+    def to_json(self) -> dict:
+        return {"property": self.property, "kind": self.kind, "message": self.message,
+                "file": self.file, "line": self.line, "trace": self.trace.to_json()}
+
+
+@dataclass
+class PropertyResult:
+    """The status of one property: holds, violated, reached, unreached or unknown."""
+
+    name: str
+    kind: str
+    description: str
+    status: str
+    file: str = ""
+    line: int = 0
+    witness: Trace | None = None
+
+    def to_json(self) -> dict:
+        d = {"name": self.name, "kind": self.kind, "description": self.description, "status": self.status,
+             "file": self.file, "line": self.line}
+        if self.witness is not None:
+            d["witness"] = self.witness.to_json()
+        return d
+
+
+@dataclass
+class Stats:
+    """Search statistics."""
+
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    peak_rss_bytes: int = 0
+    complete: bool = True
+    limit: str | None = None
+    strategy: str = "bfs"
+    fallback_steps: int = 0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict:
+        return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
+                "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
+                "peak_rss_bytes": self.peak_rss_bytes, "complete": self.complete, "limit": self.limit,
+                "strategy": self.strategy}
+
+
+@dataclass
+class ScenarioResult:
+    """Everything about one scenario's check."""
+
+    name: str
+    file: str
+    verdict: str  # holds | violated | error | incomplete
+    expected: object  # "holds" or a list of property names
+    ok: bool
+    violations: list[Violation] = field(default_factory=list)
+    properties: list[PropertyResult] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+    coverage: dict[str, list[int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # why ok is false, in words
+    error: str | None = None  # rendered diagnostic when verdict == "error"
+    description: str = ""
+
+    def to_json(self) -> dict:
+        d = {"name": self.name, "file": self.file, "verdict": self.verdict, "expected": self.expected,
+             "ok": self.ok, "violations": [v.to_json() for v in self.violations],
+             "properties": [p.to_json() for p in self.properties],
+             "warnings": [w.to_json() for w in self.warnings], "stats": self.stats.to_json(),
+             "coverage": self.coverage, "problems": self.problems, "description": self.description}
+        if self.error is not None:
+            d["error"] = self.error
+        return d
+
+
+def results_json(results: list[ScenarioResult]) -> dict:
+    """The top-level JSON document for a run."""
+    from . import __version__
+    return {"hugemc": __version__, "schema": SCHEMA_VERSION, "scenarios": [r.to_json() for r in results]}

@@ -1,0 +1,297 @@
+"""Scenarios: the TOML file that says what to check.
+
+A scenario names the model and property files, the threads and their entry
+calls, defines, domains, bounds and the expected outcome. It is data: nothing
+in it is executed as Python. See docs/scenarios.md for the format.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import HugemcError, SourceLoc, did_you_mean
+
+TOP_KEYS = {
+    "name", "description", "models", "property_files", "properties", "expect", "init",
+    "include", "fatal_warnings", "defines", "threads", "domains", "check",
+}
+CHECK_KEYS = {"strategy", "max_states", "max_depth", "time_limit", "max_memory"}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ThreadSpec:
+    """One thread (or ``count`` identical threads) and its entry call."""
+
+    name: str
+    call: str
+    count: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Search limits; reaching one makes the verdict ``incomplete``."""
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+    max_memory: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed, validated scenario file."""
+
+    path: Path
+    name: str
+    description: str
+    models: tuple[Path, ...]
+    property_files: tuple[Path, ...]
+    properties: tuple[str, ...] | None
+    expect_holds: bool
+    expect_violated: tuple[str, ...]
+    threads: tuple[ThreadSpec, ...]
+    defines: dict
+    domains: dict
+    include_dirs: tuple[Path, ...]
+    init: str | None
+    init_line: int
+    fatal_warnings: bool
+    strategy: str
+    bounds: Bounds
+    text: str = field(repr=False, default="")
+
+    def key_loc(self, key: str) -> SourceLoc:
+        """Location of ``key = ...`` in the scenario file (for messages)."""
+        return SourceLoc(str(self.path), *find_key(self.text, key))
+
+
+def library_root() -> Path:
+    """Folder holding the shipped ``models/`` and ``properties/``.
+
+    From a checkout (or an editable install) that is the repository; from a
+    wheel the library is installed as the packages ``hugemc.models`` and
+    ``hugemc.properties``.
+    """
+    here = Path(__file__).resolve().parent
+    repo = here.parent
+    if (repo / "models").is_dir() and (repo / "properties").is_dir():
+        return repo
+    return here
+
+
+def models_dir() -> Path:
+    """The shipped model library."""
+    return library_root() / "models"
+
+
+def properties_dir() -> Path:
+    """The shipped property library."""
+    return library_root() / "properties"
+
+
+def prelude_dir() -> Path:
+    """Folder of ``hugemc.h``."""
+    return Path(__file__).resolve().parent / "include"
+
+
+def find_key(text: str, key: str) -> tuple[int, int]:
+    """(line, column) of the first ``key =`` (or ``[key]`` table) in TOML text; (0, 0) if absent."""
+    pat = re.compile(r'^\s*(?:"?' + re.escape(key) + r'"?\s*=|\[\s*' + re.escape(key) + r'\s*\])')
+    for i, line in enumerate(text.splitlines(), 1):
+        m = pat.match(line)
+        if m:
+            return i, len(line) - len(line.lstrip()) + 1
+    return 0, 0
+
+
+def _err(path, text, key, msg, hint=None):
+    line, col = find_key(text, key) if key else (0, 0)
+    return HugemcError(msg, SourceLoc(str(path), line, col), hint=hint)
+
+
+def parse_size(v) -> int:
+    """'2G', '512M', '100k' or a number of bytes."""
+    if isinstance(v, int):
+        return v
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*", str(v))
+    if not m:
+        raise ValueError(v)
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
+    return int(float(m.group(1)) * mult)
+
+
+def resolve_file(name: str, base: Path, search: list[Path], what: str, path: Path, text: str, key: str) -> Path:
+    """Find a model or property file: the scenario's folder, then the search path."""
+    for d in [base] + search:
+        p = (d / name)
+        if p.is_file():
+            return p
+    raise _err(path, text, key, f"{what} file '{name}' not found",
+               hint="searched: " + ", ".join(str(d) for d in [base] + search))
+
+
+def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> Scenario:
+    """Read and validate a scenario file (raises HugemcError on any mistake)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise HugemcError(f"scenario file '{path}' not found", SourceLoc(str(path)),
+                          hint="give a .toml scenario or a folder of them") from None
+    except OSError as e:
+        raise HugemcError(f"cannot read scenario '{path}': {e.strerror}", SourceLoc(str(path))) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise HugemcError(f"malformed TOML: {msg}", SourceLoc(str(path), line, col),
+                          hint="see docs/scenarios.md for the scenario format") from None
+    for k in data:
+        if k not in TOP_KEYS:
+            raise _err(path, text, k, f"unknown scenario key '{k}'",
+                       hint=did_you_mean(k, TOP_KEYS) or "keys: " + ", ".join(sorted(TOP_KEYS)))
+    base = path.parent
+    extra = [Path(p) for p in (extra_include or [])]
+    inc = data.get("include", [])
+    if not isinstance(inc, list) or not all(isinstance(x, str) for x in inc):
+        raise _err(path, text, "include", "'include' must be a list of folders")
+    include_dirs = tuple([(base / x) for x in inc] + extra)
+
+    def strlist(key, required=False):
+        v = data.get(key)
+        if v is None:
+            if required:
+                raise HugemcError(f"scenario has no '{key}'", SourceLoc(str(path), 1, 1),
+                                  hint=f'add {key} = ["..."]')
+            return []
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _err(path, text, key, f"'{key}' must be a list of strings")
+        return v
+
+    search_models = list(include_dirs) + [models_dir()]
+    search_props = list(include_dirs) + [properties_dir(), models_dir()]
+    models = tuple(resolve_file(m, base, search_models, "model", path, text, "models")
+                   for m in strlist("models", required=True))
+    pfiles = tuple(resolve_file(m, base, search_props, "property", path, text, "property_files")
+                   for m in strlist("property_files"))
+    props = data.get("properties")
+    if props is not None:
+        props = tuple(strlist("properties"))
+
+    expect = data.get("expect", "holds")
+    if expect == "holds":
+        holds, violated = True, ()
+    elif isinstance(expect, list) and all(isinstance(x, str) for x in expect) and expect:
+        holds, violated = False, tuple(expect)
+    elif isinstance(expect, str):
+        holds, violated = False, (expect,)
+    else:
+        raise _err(path, text, "expect", "'expect' must be \"holds\" or a list of property names")
+
+    threads_t = data.get("threads")
+    if not isinstance(threads_t, dict) or not threads_t:
+        raise _err(path, text, "threads", "scenario has no [threads] table" if threads_t is None
+                   else "[threads] must map thread names to entry calls",
+                   hint='add\n  [threads]\n  alloc = "my_entry()"')
+    threads = []
+    for tname, spec in threads_t.items():
+        line, col = find_key(text, tname)
+        if not _NAME.match(tname):
+            raise _err(path, text, tname, f"thread name '{tname}' is not an identifier")
+        if isinstance(spec, str):
+            call, count = spec, 1
+        elif isinstance(spec, dict):
+            bad = set(spec) - {"call", "count"}
+            if bad:
+                raise _err(path, text, tname, f"unknown thread key '{sorted(bad)[0]}'", hint="use call and count")
+            call, count = spec.get("call"), spec.get("count", 1)
+            if not isinstance(call, str):
+                raise _err(path, text, tname, f"thread '{tname}' needs call = \"entry()\"")
+            if not isinstance(count, int) or count < 1:
+                raise _err(path, text, tname, f"thread '{tname}': count must be a positive integer")
+        else:
+            raise _err(path, text, tname, f"thread '{tname}' must be \"entry()\" or {{ call = ..., count = N }}")
+        raw = text.splitlines()[line - 1] if line else ""
+        ccol = raw.find(call) + 1 if call in raw else col
+        threads.append(ThreadSpec(tname, call, count, line, ccol))
+
+    defines = data.get("defines", {})
+    if not isinstance(defines, dict):
+        raise _err(path, text, "defines", "[defines] must be a table")
+    for k, v in defines.items():
+        if not _NAME.match(k) or not isinstance(v, (int, bool, str)):
+            raise _err(path, text, k, f"define '{k}' must be an identifier set to an integer, boolean or string")
+
+    domains = data.get("domains", {})
+    if not isinstance(domains, dict):
+        raise _err(path, text, "domains", "[domains] must be a table")
+    for k, v in domains.items():
+        if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v) and v[0] <= v[1]):
+            raise _err(path, text, k, f"domain '{k}' must be [lo, hi] with lo <= hi")
+
+    init = data.get("init")
+    if init is not None and not isinstance(init, str):
+        raise _err(path, text, "init", "'init' must be a call such as \"setup()\"")
+    fatal = data.get("fatal_warnings", False)
+    if not isinstance(fatal, bool):
+        raise _err(path, text, "fatal_warnings", "'fatal_warnings' must be true or false")
+
+    check = data.get("check", {})
+    if not isinstance(check, dict):
+        raise _err(path, text, "check", "[check] must be a table")
+    for k in check:
+        if k not in CHECK_KEYS:
+            raise _err(path, text, k, f"unknown [check] key '{k}'", hint=did_you_mean(k, CHECK_KEYS))
+    strategy = check.get("strategy", "bfs")
+    if strategy not in ("bfs", "dfs"):
+        raise _err(path, text, "strategy", f"unknown strategy '{strategy}'", hint="bfs or dfs")
+    try:
+        bounds = Bounds(
+            max_states=_opt_int(check.get("max_states")),
+            max_depth=_opt_int(check.get("max_depth")),
+            time_limit=float(check["time_limit"]) if "time_limit" in check else None,
+            max_memory=parse_size(check["max_memory"]) if "max_memory" in check else None,
+        )
+    except (ValueError, TypeError):
+        raise _err(path, text, "check", "bad value in [check]",
+                   hint="max_states and max_depth are integers, time_limit seconds, max_memory like \"2G\"") from None
+
+    name = data.get("name", path.stem)
+    if not isinstance(name, str):
+        raise _err(path, text, "name", "'name' must be a string")
+    return Scenario(
+        path=path, name=name, description=str(data.get("description", "")), models=models,
+        property_files=pfiles, properties=props, expect_holds=holds, expect_violated=violated,
+        threads=tuple(threads), defines=dict(defines), domains=dict(domains), include_dirs=include_dirs,
+        init=init, init_line=find_key(text, "init")[0], fatal_warnings=fatal, strategy=strategy,
+        bounds=bounds, text=text)
+
+
+def _opt_int(v):
+    if v is None:
+        return None
+    if not isinstance(v, int) or v <= 0:
+        raise ValueError(v)
+    return v
+
+
+def thread_names(sc: Scenario) -> list[tuple[str, str, ThreadSpec]]:
+    """(thread name, entry call, spec) for every thread, identical threads numbered."""
+    out = []
+    for t in sc.threads:
+        if t.count == 1:
+            out.append((t.name, t.call, t))
+        else:
+            for i in range(t.count):
+                out.append((f"{t.name}{i}", t.call, t))
+    return out
