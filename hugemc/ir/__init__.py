@@ -54,7 +54,9 @@ class Slot:
     an error). ``kind`` is global, local, pc or scratch (property/init locals,
     not part of the state). ``thread`` owns locals and pcs. ``ptable`` names the
     pointer table for pointer-valued slots (so reports can print ``&pages[1]``),
-    ``labels`` maps values to enumerator names for enum slots.
+    ``labels`` maps values to enumerator names for enum slots. ``ghost``
+    marks bookkeeping state for properties (a name component starting with
+    ``ghost_``): accessing it never makes a step of its own.
     """
 
     name: str
@@ -65,6 +67,7 @@ class Slot:
     thread: int | None = None
     ptable: int | None = None
     labels: tuple[tuple[int, str], ...] = ()
+    ghost: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -378,6 +381,11 @@ class Program:
             if s.name == name:
                 return i
         raise KeyError(name)
+
+
+def is_ghost_name(name: str) -> bool:
+    """Whether a slot name denotes ghost state (some component starts with ``ghost_``)."""
+    return any(part.split("[")[0].startswith("ghost_") for part in name.split("."))
 
 
 def node_successors(node: Node) -> tuple[int, ...]:

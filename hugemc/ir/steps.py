@@ -7,6 +7,10 @@ entry node). Local nodes (locals only: arithmetic, branches, nondeterministic
 choice of a local, ``pr_*``) run inside the step that reaches them, so
 computation on locals merges into the neighbouring shared step.
 
+Ghost state (``ghost_*`` slots, bookkeeping read only by properties) counts
+as local here: updating it rides along in the step of the operation it
+shadows.
+
 A step also ends, outside atomic regions, when it comes back to a node it has
 already run in this step (a loop whose body touches only locals takes one step
 per iteration), and at ``Exit``. When a step ends, locals that are dead at the
@@ -52,7 +56,8 @@ class ThreadPlan:
 
 
 def _global_slots(program: Program) -> frozenset[int]:
-    return frozenset(i for i, s in enumerate(program.slots[: program.nstate]) if s.kind == GLOBAL)
+    """Slots whose access is a shared access (globals that are not ghost state)."""
+    return frozenset(i for i, s in enumerate(program.slots[: program.nstate]) if s.kind == GLOBAL and not s.ghost)
 
 
 def thread_plan(program: Program, thread: Thread) -> ThreadPlan:

@@ -690,7 +690,14 @@ class Lowerer:
     # shared accesses
     # ------------------------------------------------------------------
     def is_shared_slot(self, s: int) -> bool:
-        return self.slots[s].kind == ir.GLOBAL
+        """Accessing slot ``s`` is a shared access (a global, not ghost state)."""
+        return self.slots[s].kind == ir.GLOBAL and not ir.is_ghost_name(self.slots[s].name)
+
+    def is_shared_mem(self, m: Mem) -> bool:
+        """A run-time access through a table touches shared state (not only ghost slots)."""
+        if m.table not in self.global_tables:
+            return False
+        return any(self.is_shared_slot(x + m.offset) for x in self.tables[m.table].slots if x >= 0)
 
     def shared_reads(self, e, out: list) -> None:
         """Collect shared reads of ``e`` in evaluation order (innermost first)."""
@@ -699,7 +706,7 @@ class Lowerer:
                 out.append(e)
         elif isinstance(e, Mem):
             self.shared_reads(e.index, out)
-            if e.table in self.global_tables:
+            if self.is_shared_mem(e):
                 out.append(e)
         elif isinstance(e, Unary):
             self.shared_reads(e.arg, out)
@@ -735,7 +742,7 @@ class Lowerer:
                 if isinstance(dst, Mem):
                     idx_reads: list = []
                     self.shared_reads(dst.index, idx_reads)
-                    n += 1 + len(idx_reads)
+                    n += int(self.is_shared_mem(dst)) + len(idx_reads)
                     reads = reads + idx_reads
                 elif self.is_shared_slot(dst.slot):
                     n += 1
@@ -1471,7 +1478,8 @@ class Lowerer:
             new = PtrAdd(tab, cur, Const(delta))
         else:
             new = Binary("+", cur, Const(delta))
-        shared = self.region == 0 and (p.base is None or self.is_shared_slot(p.base))
+        shared = self.region == 0 and (self.is_shared_mem(self.place_expr(p)) if p.base is None
+                                       else self.is_shared_slot(p.base))
         post = op.startswith("p")
         if not used:
             self.emit_assign(self.place_expr(p), new)
@@ -1606,7 +1614,7 @@ class Lowerer:
             else:
                 v = _fold(Binary(bop, cur, r))
                 vt = INT
-        shared_dst = p.base is None or self.is_shared_slot(p.base)
+        shared_dst = self.is_shared_mem(self.place_expr(p)) if p.base is None else self.is_shared_slot(p.base)
         if used and self.region == 0 and (shared_dst or self.has_shared(v)):
             v = self.convert(p.type, v, vt, node)
             t = self.temp_for(v)
@@ -1756,7 +1764,8 @@ class Lowerer:
             nodes, entry = self.init_routine
             init = ir.Routine("init", tuple(self._freeze(n, remap) for n in nodes), entry)
         slots = tuple(
-            ir.Slot(s.name, s.lo, s.hi, s.init, s.kind, s.thread, getattr(s, "ptable", None), s.labels)
+            ir.Slot(s.name, s.lo, s.hi, s.init, s.kind, s.thread, getattr(s, "ptable", None), s.labels,
+                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name))
             for s in (self.slots[i] for i in order))
         tables = tuple(ir.Table(t.name, tuple(remap[x] if x >= 0 else x for x in t.slots),
                                 t.group_lo, t.group_end, t.names) for t in self.tables)

@@ -1,0 +1,151 @@
+/*
+ * buddy.c - the buddy allocator, abstracted (KERNEL.md §2).
+ *
+ * Allocation and freeing run under zone->lock in the kernel; here each is one
+ * atomic step. What matters to the protocols above is kept exactly: only the
+ * first page of a block gets count 1, the others stay at 0; __GFP_COMP makes
+ * the block a compound page; allocation can fail; and __free_pages() drops
+ * the caller's reference and frees according to who held the last one.
+ *
+ * Scenario defines: ALLOC_CAN_FAIL (default 1), FREE_PAGES_FIX (default 1:
+ * __free_pages with the 2020 fix e320d3012d25, 0: before it).
+ */
+#ifndef MM_BUDDY_C
+#define MM_BUDDY_C
+
+#include "mm/page_ref.h"
+
+#ifndef ALLOC_CAN_FAIL
+#define ALLOC_CAN_FAIL 1
+#endif
+#ifndef FREE_PAGES_FIX
+#define FREE_PAGES_FIX 1
+#endif
+
+/* mm_init(): every page starts free in the buddy allocator (scenario init) */
+void mm_init(void)
+{
+	int pfn;
+
+	for (pfn = 0; pfn < NR_PAGES; pfn++)
+		pages[pfn].flags = 1 << PG_buddy;
+}
+
+/* prep_compound_page(): head + tails pointing at it, compound destructor */
+static void prep_compound_page(struct page *page, int order)
+{
+	int i;
+
+	__set_bit(PG_head, &page->flags);
+	page->compound_order = order;
+	page->compound_dtor = COMPOUND_PAGE_DTOR;
+	for (i = 1; i < (1 << order); i++)
+		page[i].first_page = page;
+}
+
+/*
+ * __alloc_pages(order): the first free, naturally aligned block of 2^order
+ * pages, or NULL. The first page gets count 1, the rest stay 0.
+ */
+struct page *__alloc_pages(int order, bool comp)
+{
+	int n = 1 << order;
+	int pfn, i;
+	bool free;
+
+	ATOMIC {
+#if ALLOC_CAN_FAIL
+		if (nondet_bool())
+			return NULL;	/* the allocation fails */
+#endif
+		for (pfn = 0; pfn + n <= NR_PAGES; pfn += n) {
+			free = true;
+			for (i = 0; i < n; i++)
+				if (!PageBuddy(&pages[pfn + i]))
+					free = false;
+			if (free)
+				break;
+		}
+		if (pfn + n > NR_PAGES)
+			return NULL;	/* no free block of this order */
+		for (i = 0; i < n; i++) {
+			pages[pfn + i].flags = 0;
+			pages[pfn + i].ghost_where = WHERE_OWNED;
+		}
+		set_page_refcounted(&pages[pfn]);
+		if (comp && order > 0)
+			prep_compound_page(&pages[pfn], order);
+	}
+	return &pages[pfn];
+}
+
+/* free_the_page(): give a block back to the buddy allocator */
+void free_the_page(struct page *page, int order)
+{
+	int i;
+
+	ATOMIC {
+		for (i = 0; i < (1 << order); i++) {
+			page[i].flags = 1 << PG_buddy;
+			page[i].first_page = NULL;
+			page[i].compound_order = 0;
+			page[i].compound_dtor = NULL_COMPOUND_DTOR;
+			page[i].ghost_where = WHERE_BUDDY;
+			page[i].ghost_frozen = false;
+		}
+	}
+}
+
+/*
+ * __free_pages(): drop the caller's reference. If it was the last, the whole
+ * block goes back. After the 2020 fix, a non-compound block whose first page
+ * is still held elsewhere has its upper buddies freed at once (second half
+ * first); the first page is left to the other holder's final put_page. Whether
+ * the block is compound is read before the reference is dropped.
+ */
+void __free_pages(struct page *page, int order)
+{
+#if FREE_PAGES_FIX
+	bool head = PageHead(page);
+
+	if (put_page_testzero(page))
+		free_the_page(page, order);
+	else if (!head)
+		while (order-- > 0)
+			free_the_page(page + (1 << order), order);
+#else
+	if (put_page_testzero(page))
+		free_the_page(page, order);
+#endif
+}
+
+/* destroy_compound_page(): what runs when a head's count drops to 0 */
+void destroy_page(struct page *page)
+{
+	if (PageHead(page)) {
+		switch (page->compound_dtor) {
+		case COMPOUND_PAGE_DTOR:
+			free_the_page(page, page->compound_order);
+			break;
+		case HUGETLB_PAGE_DTOR:
+			BUG();	/* hugetlb models include hugetlb.c's destructor */
+			break;
+		default:
+			free_the_page(page, 0);
+		}
+	} else {
+		/* order-0 page, or the first page of a non-compound block */
+		free_the_page(page, 0);
+	}
+}
+
+/* put_page(): drop a reference on the head; the last one runs the destructor */
+void put_page(struct page *page)
+{
+	struct page *head = compound_head(page);
+
+	if (put_page_testzero(head))
+		destroy_page(head);
+}
+
+#endif /* MM_BUDDY_C */

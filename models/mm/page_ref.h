@@ -1,0 +1,93 @@
+/*
+ * page_ref.h - reference count primitives (KERNEL.md §1; include/linux/page_ref.h
+ * and mm.h as of 6.1).
+ *
+ * Three kinds of writers: unconditional RMWs by an owner (get_page, put_page),
+ * conditional compare-and-swaps (get_page_unless_zero, page_ref_freeze) and
+ * blind stores (set_page_count, set_page_refcounted, page_ref_unfreeze). The
+ * ghost count ghost_refs follows every reference taken and dropped.
+ */
+#ifndef MM_PAGE_REF_H
+#define MM_PAGE_REF_H
+
+#include "mm/page.h"
+
+/* page_ref_count(): this struct page's own counter */
+static inline int page_ref_count(struct page *page)
+{
+	return atomic_read(&page->_refcount);
+}
+
+/* page_count(): the head's counter, also when given a tail */
+static inline int page_count(struct page *page)
+{
+	return atomic_read(&compound_head(page)->_refcount);
+}
+
+/* set_page_count(): blind store; wipes any concurrent increment */
+static inline void set_page_count(struct page *page, int v)
+{
+	atomic_set(&page->_refcount, v);
+	page->ghost_refs = v;
+}
+
+/* set_page_refcounted(): blind store of 1 */
+static inline void set_page_refcounted(struct page *page)
+{
+	set_page_count(page, 1);
+}
+
+/* get_page(): unconditional increment by someone who already holds a reference */
+static inline void get_page(struct page *page)
+{
+	page = compound_head(page);
+	atomic_inc(&page->_refcount);
+	page->ghost_refs++;
+}
+
+/* get_page_unless_zero(): try-get; fails (and writes nothing) on a count of 0 */
+static inline bool get_page_unless_zero(struct page *page)
+{
+	bool got = atomic_inc_not_zero(&page->_refcount);
+
+	if (got)
+		page->ghost_refs++;
+	return got;
+}
+
+/*
+ * put_page_testzero(): drop a reference, true if it was the last one. Dropping
+ * a reference on a count of 0 is a refcount underflow: a VM_BUG_ON in debug
+ * kernels, an error here. (The check and the decrement are one step.)
+ */
+static inline bool put_page_testzero(struct page *page)
+{
+	bool zero;
+
+	ATOMIC {
+		VM_BUG_ON_PAGE(page_ref_count(page) == 0, page);
+		zero = atomic_dec_and_test(&page->_refcount);
+	}
+	page->ghost_refs--;
+	return zero;
+}
+
+/* page_ref_freeze(): if the count is exactly @count, set it to 0 (frozen) */
+static inline bool page_ref_freeze(struct page *page, int count)
+{
+	bool frozen = atomic_cmpxchg(&page->_refcount, count, 0) == count;
+
+	if (frozen)
+		page->ghost_frozen = true;
+	return frozen;
+}
+
+/* page_ref_unfreeze(): release-store @count into a frozen (zero) count */
+static inline void page_ref_unfreeze(struct page *page, int count)
+{
+	VM_BUG_ON_PAGE(page_count(page) != 0, page);
+	atomic_set(&page->_refcount, count);
+	page->ghost_frozen = false;
+}
+
+#endif /* MM_PAGE_REF_H */

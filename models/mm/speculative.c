@@ -1,0 +1,41 @@
+/*
+ * speculative.c - code that takes speculative references on arbitrary pages
+ * (KERNEL.md §5). All of it has one shape: find a struct page without holding
+ * a reference, try-get, re-check, and drop the reference with a normal put
+ * (which may be the last one and run a destructor).
+ */
+#ifndef MM_SPECULATIVE_C
+#define MM_SPECULATIVE_C
+
+#include "mm/buddy.c"
+
+/*
+ * pfn_scanner(): compaction's pfn scanner visiting @pfn (isolate_migratepages
+ * in 6.1, reduced to its reference handling): skip free pages, try-get, find
+ * the page is not one it can isolate, put.
+ */
+void pfn_scanner(int pfn)
+{
+	struct page *page = pfn_to_page(pfn);
+
+	if (PageBuddy(page))
+		return;
+	if (!get_page_unless_zero(page))
+		return;
+	page->ghost_spec++;
+	/* not on the LRU: not for us */
+	put_page_speculative(page);
+}
+
+/* put_page() for a speculative reference (ghost bookkeeping in the same step) */
+void put_page_speculative(struct page *page)
+{
+	struct page *head = compound_head(page);
+	bool last = put_page_testzero(head);
+
+	page->ghost_spec--;
+	if (last)
+		destroy_page(head);
+}
+
+#endif /* MM_SPECULATIVE_C */
