@@ -25,6 +25,7 @@ from .result import ScenarioResult
 from .scenario import models_dir, parse_size, properties_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+CONFIG_NAMES = {"pyproject.toml", "hugemc.toml"}  # never scenarios
 
 
 def result_code(r: ScenarioResult) -> int:
@@ -89,7 +90,7 @@ def suite_paths(cwd: Path) -> list[Path]:
                               hint='scenarios = ["examples/*.toml"]')
         out: list[Path] = []
         for g in globs:
-            out += sorted(cwd.glob(g))
+            out += [p for p in sorted(cwd.glob(g)) if p.name not in CONFIG_NAMES]
         return out
     raise HugemcError("no scenario given and no suite configured",
                       hint='give scenario files or folders, or add scenarios = ["examples/*.toml"] '
@@ -102,7 +103,7 @@ def expand_paths(paths: tuple[str, ...]) -> list[Path]:
     for p in paths:
         pp = Path(p)
         if pp.is_dir():
-            found = sorted(x for x in pp.glob("*.toml"))
+            found = sorted(x for x in pp.glob("*.toml") if x.name not in CONFIG_NAMES)
             if not found:
                 raise HugemcError(f"no scenario (*.toml) in folder '{p}'", SourceLoc(p))
             out += found
@@ -152,7 +153,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, includ
     try:
         files = expand_paths(paths) if paths else suite_paths(Path.cwd())
     except HugemcError as e:
-        err_console.print(e.render(), markup=False)
+        err_console.print(e.render(), markup=False, soft_wrap=True)
         sys.exit(EXIT_INPUT)
     results = []
     progress_console = Console(stderr=True)

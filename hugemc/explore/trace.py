@@ -31,11 +31,11 @@ def show_value(program: Program, slot: int, value):
 
 
 def visible(program: Program, slot: int) -> bool:
-    """Slots shown in traces: globals and named locals (not pcs, temporaries or scratch)."""
+    """Slots shown in traces: globals and declared locals (not pcs, parameters, temporaries, scratch)."""
     s = program.slots[slot]
     if s.kind == GLOBAL:
         return True
-    return s.kind == LOCAL and ".tmp" not in s.name
+    return s.kind == LOCAL and not s.role
 
 
 def state_dict(program: Program, state: tuple, only_globals: bool = False) -> dict:

@@ -68,6 +68,7 @@ class Slot:
     ptable: int | None = None
     labels: tuple[tuple[int, str], ...] = ()
     ghost: bool = False
+    role: str = ""  # locals: "param" (an inlined function's parameter), "temp" (compiler temporary)
 
 
 # ---------------------------------------------------------------------------

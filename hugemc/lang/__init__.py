@@ -23,6 +23,18 @@ _MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"')
 _PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
 
 
+class _Parser(c_parser.CParser):
+    """pycparser, with a location for every syntax error (some carry only a file name)."""
+
+    def _parse_error(self, msg, coord):  # type: ignore[override]
+        if (coord is None or isinstance(coord, str)) and hasattr(self, "_peek"):
+            tok = self._peek()
+            if tok is not None:
+                coord = self._tok_coord(tok)
+                msg = f"{msg.lower()} before: {tok.value}"
+        return super()._parse_error(msg, coord)
+
+
 def _c_string(p: str) -> str:
     return p.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -60,7 +72,7 @@ def build_program(sc: Scenario) -> Program:
     for i, raw in enumerate(sc.text.splitlines(), 1):
         source_lines[(str(sc.path), i)] = raw
     try:
-        ast = c_parser.CParser().parse(text, filename=root_name)
+        ast = _Parser().parse(text, filename=root_name)
     except c_parser.ParseError as e:
         raise _parse_error(str(e), source_lines) from None
     opts = Options(fatal_warnings=sc.fatal_warnings)
@@ -135,5 +147,7 @@ def _parse_error(msg: str, source_lines) -> HugemcError:
         hint = "attributes are not supported; remove it"
     elif tok and re.fullmatch(r"[A-Za-z_]\w*", tok):
         hint = f"is '{tok}' or the word before it an unknown type? declare types with typedef or struct"
-    what = f"syntax error before '{tok}'" if tok else f"syntax error: {rest}"
+    what = rest.split(" before:")[0] if " before:" in rest and not rest.startswith("before") else ""
+    what = f"syntax error ({what}) before '{tok}'" if what else (
+        f"syntax error before '{tok}'" if tok else f"syntax error: {rest}")
     return HugemcError(what, SourceLoc(file, line, col), hint=hint, source_line=text)

@@ -82,6 +82,7 @@ class SlotRec:
     labels: tuple = ()
     func: str = ""
     var: str = ""
+    role: str = ""
 
 
 @dataclass
@@ -766,6 +767,7 @@ class Lowerer:
             fname = ctx.name if ctx else self.routine_name
             s = self.new_slot(f"{self.owner_name}.{fname}.tmp{key[2]}", INT, None, self.slot_kind,
                               thread=self.owner, auto=True, func=fname, var=f"tmp{key[2]}")
+            self.slots[s].role = "temp"
             pool[key] = s
             self.local_slots.append(s)
         return pool[key]
@@ -929,6 +931,7 @@ class Lowerer:
                 raise self.error("struct and array parameters are not supported", p,
                                  hint="pass a pointer to a global instead")
             slot = self.declare_local(p.name, pt, p)
+            self.slots[slot].role = "param"
             self.loc = self.mkloc(call_node)
             self.store(Place(pt, base=slot), aexpr, atype, anode)
         self.lower_stmt(fdef.body)
@@ -1677,6 +1680,7 @@ class Lowerer:
                 if isinstance(rtype, (StructType, ArrayType)):
                     raise self.error("functions returning structs or arrays are not supported", fdef.decl)
                 ret = self.temp_for(None)
+                self.slots[ret].role = "temp"
                 if isinstance(rtype, PtrType):
                     self.slots[ret].ctype = rtype
             saved_loc = self.loc
@@ -1731,10 +1735,11 @@ class Lowerer:
                                   hint="widen the domain with __range(lo, hi) or in the scenario's [domains]")
         # local slot names: thread.var when unique in the thread
         from collections import Counter
-        cnt = Counter((s.thread, s.kind, s.var) for s in self.slots if s.kind in (ir.LOCAL, ir.SCRATCH) and s.var)
+        cnt = Counter((s.thread, s.kind, s.var) for s in self.slots
+                      if s.kind in (ir.LOCAL, ir.SCRATCH) and s.var and not s.role)
         seen_names: Counter = Counter()
         for s in self.slots:
-            if s.kind == ir.LOCAL and s.var and not s.var.startswith("tmp"):
+            if s.kind == ir.LOCAL and s.var and not s.role:
                 owner = s.name.split(".")[0]
                 short = f"{owner}.{s.var}" if cnt[(s.thread, s.kind, s.var)] == 1 else s.name
                 seen_names[short] += 1
@@ -1765,7 +1770,7 @@ class Lowerer:
             init = ir.Routine("init", tuple(self._freeze(n, remap) for n in nodes), entry)
         slots = tuple(
             ir.Slot(s.name, s.lo, s.hi, s.init, s.kind, s.thread, getattr(s, "ptable", None), s.labels,
-                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name))
+                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name), s.role)
             for s in (self.slots[i] for i in order))
         tables = tuple(ir.Table(t.name, tuple(remap[x] if x >= 0 else x for x in t.slots),
                                 t.group_lo, t.group_end, t.names) for t in self.tables)

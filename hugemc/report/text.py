@@ -70,7 +70,7 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
         head.append(f"  {r.file}", style="dim")
         console.print(head)
         if r.verdict == "error":
-            console.print(Text(r.error or "error", style="red"))
+            console.print(Text(r.error or "error", style="red"), soft_wrap=True)
             console.print()
             continue
         console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {exp}")
