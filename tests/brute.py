@@ -1,47 +1,59 @@
 """An independent brute-force interleaving enumerator for differential tests.
 
-Nothing here imports hugemc's IR, backend or explorers: programs are given in
-a small structured statement language of this module (the same structure the
-tests render to C), lowered to a flat control-flow graph of *our own*
-instructions, and explored by plain breadth-first search under the step rule
-documented for hugemc:
+Nothing here imports hugemc: programs are given in a small structured
+statement language of this module (the structure the tests also render to C),
+lowered to a flat control-flow graph of *our own* instructions, and explored
+by plain breadth-first search under the step rule documented for hugemc:
 
 * a step runs from a boundary up to (not including) the thread's next shared
-  access, and contains exactly one shared unit: a plain load of a global, a
-  plain store of a global, or one atomic operation / ``ATOMIC`` block / lock
-  operation; purely local instructions (local assignments, branches on locals,
-  nondeterministic choice, ``assume``/``assert`` on locals) run inside the step
-  that reaches them; a thread that returns does so inside its last step;
-* a state is (global values, each thread's position, the values of the locals
-  that are *live* at that position); dead locals are forgotten at step ends;
+  access and contains exactly one shared unit: a plain load of a global, a
+  plain store of a global, or one atomic operation (``atomic_*``, a lock
+  operation, an ``ATOMIC { }`` block); purely local instructions (local
+  assignments, branches on locals, nondeterministic choice, ``assume`` /
+  ``assert`` on locals, calls' parameter passing) run inside the step that
+  reaches them, and a thread that returns does so inside its last step;
+* outside atomic units a step also ends when it comes back to an instruction
+  it has already run (a loop whose path touches only locals takes one step
+  per iteration);
+* an expression reading several globals is one load step per read, left to
+  right; ``&&``, ``||`` and ``?:`` evaluate their operands lazily;
+* a state is (global values, each thread's position, the values of the
+  locals *live* at that position); dead locals are forgotten at step ends;
 * errors (failed ``assert``, a store outside a global's domain, unlocking a
-  lock not held by the thread) end the step without a successor; a state in
+  lock the thread does not hold) end the step without a successor; a state in
   which no thread has a successor or an error and some thread has not
   returned is a deadlock.
 
 Expressions are tuples::
 
-    ("c", k)          integer constant
-    ("g", name)       a global (shared)
-    ("l", name)       a local of the thread
-    (op, a, b)        op in + - == != < <= > >= && || (C semantics, 0/1 results)
+    ("c", k)              integer constant
+    ("g", name)           a global (shared)
+    ("l", name)           a local of the thread
+    (op, a, b)            op in + - == != < <= > >= && || (C semantics, 0/1 results)
     ("!", a), ("neg", a)
+    ("?", c, a, b)        c ? a : b
 
-Statements (the structure both the C renderer and the lowering read)::
+``&&``, ``||`` and ``?:`` are only generated at the top of a value (a
+condition, a stored value), never under arithmetic: C leaves the order of
+the operands of ``+`` unspecified, and only there would it be visible.
 
-    ("assign", X, E)              X = E;  (E may read globals, locals, constants)
-    ("incr", X, delta, style)     X++ / X-- / X += k / X -= k
-    ("rmw", fn, X, args, dst)     atomic_inc/dec/add/sub/fetch_add/xchg/cmpxchg;
-                                  dst: local receiving the result or None
-    ("lock", L) / ("unlock", L)   spin_lock(&L) / spin_unlock(&L)
-    ("atomic", decls, body)       ATOMIC { body }   (body: atomic statements)
-    ("load", v, X)                int v = X;
+Statements (what the C renderer and the lowering both read)::
+
+    ("assign", X, E, style)      X = E; | WRITE_ONCE(X, E); | atomic_set(&X, E); | smp_store_release(&X, E);
+    ("incr", X, E, style)        X++ / X-- / ++X / X += E / X -= E   (E: constant, local or one global)
+    ("rmw", fn, X, args, dst)    an atomic_* builtin; dst: local receiving its result, or None
+    ("lock", L) / ("unlock", L)  spin_lock(&L) / spin_unlock(&L)
+    ("trylock", L, body)         if (spin_trylock(&L)) { body spin_unlock(&L); }
+    ("atomic", decls, body)      int decls...; ATOMIC { body }   (body: atomic statements)
+    ("decl", v, E, style)        int v = E; | int v = READ_ONCE(X); | atomic_read(&X) | smp_load_acquire(&X)
     ("nondet", v, lo, hi, excl, then, else)
-                                  int v = nondet_int(lo, hi); [assume(v != excl);]
-                                  if (v) { then } else { else }
-    ("if", C, then, else)         if (C) { then } else { else }   (no && / || on globals)
+                                 int v = nondet_int(lo, hi); [assume(v != excl);] if (v) {then} else {else}
+    ("if", C, then, else)        if (C) { then } else { else }
     ("assert", C) / ("assume", C)
-    ("spin", X, k)                while (X != k) ;
+    ("spin", X, k)               while (X != k) ;
+    ("while", C, body)           while (C) { body }
+    ("for", v, n, body)          for (int v = 0; v < n; v++) { body }
+    ("call", h, args, dst)       [int dst =] h(args);   (h: a Helper, inlined)
 
 Atomic statements (inside ATOMIC bodies; may read and write globals freely)::
 
@@ -65,9 +77,6 @@ DEADLOCK = "deadlock"
 # expressions
 # ---------------------------------------------------------------------------
 
-_CMP = {"==", "!=", "<", "<=", ">", ">="}
-
-
 def ev(e, g: dict, l: dict) -> int:
     tag = e[0]
     if tag == "c":
@@ -82,6 +91,8 @@ def ev(e, g: dict, l: dict) -> int:
         return 0 if ev(e[1], g, l) else 1
     if tag == "neg":
         return -ev(e[1], g, l)
+    if tag == "?":
+        return ev(e[2], g, l) if ev(e[1], g, l) else ev(e[3], g, l)
     a = ev(e[1], g, l)
     if tag == "&&":
         return 1 if a and ev(e[2], g, l) else 0
@@ -117,11 +128,13 @@ def c_expr(e) -> str:
         return f"!({c_expr(e[1])})"
     if tag == "neg":
         return f"-({c_expr(e[1])})"
+    if tag == "?":
+        return f"({c_expr(e[1])} ? {c_expr(e[2])} : {c_expr(e[3])})"
     return f"({c_expr(e[1])} {tag} {c_expr(e[2])})"
 
 
 def globals_in(e) -> list[str]:
-    """Global reads of ``e`` in evaluation (left-to-right) order, repeats included."""
+    """Global reads of ``e`` in left-to-right order, repeats included."""
     tag = e[0]
     if tag == "g":
         return [e[1]]
@@ -145,88 +158,229 @@ def locals_in(e) -> set[str]:
     return out
 
 
-def has_shortcircuit(e) -> bool:
-    if e[0] in ("&&", "||"):
-        return True
-    return any(has_shortcircuit(s) for s in e[1:] if isinstance(s, tuple))
+def rename(x, m: dict):
+    """Replace every string of ``m`` anywhere in a statement/expression tree."""
+    if isinstance(x, str):
+        return m.get(x, x)
+    if isinstance(x, tuple):
+        return tuple(rename(y, m) for y in x)
+    if isinstance(x, list):
+        return [rename(y, m) for y in x]
+    if isinstance(x, Helper):
+        return x
+    return x
+
+
+# ---------------------------------------------------------------------------
+# helpers (inlined functions) and programs
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Helper:
+    """``[int|void] name(int params...) { body [return ret;] }``; ``locals``: every local name it declares."""
+
+    name: str
+    params: tuple
+    body: tuple
+    ret: tuple | None
+    locals: tuple
+
+
+RMW_FNS = {
+    # name: (C argument order, returns a value)
+    "atomic_inc": ("p", False), "atomic_dec": ("p", False),
+    "atomic_add": ("ap", False), "atomic_sub": ("ap", False),
+    "atomic_inc_return": ("p", True), "atomic_dec_return": ("p", True),
+    "atomic_add_return": ("ap", True), "atomic_sub_return": ("ap", True),
+    "atomic_fetch_add": ("ap", True), "atomic_fetch_sub": ("ap", True),
+    "atomic_dec_and_test": ("p", True), "atomic_inc_and_test": ("p", True),
+    "atomic_sub_and_test": ("ap", True),
+    "atomic_add_unless": ("pab", True), "atomic_inc_not_zero": ("p", True),
+    "atomic_cmpxchg": ("pab", True), "atomic_xchg": ("pa", True),
+}
+
+
+def rmw_body(fn: str, x: str, args: list, res: str) -> list:
+    """The atomic statements of an atomic_* builtin on ``x``; the result goes to local ``res``."""
+    gx = ("g", x)
+    one = ("c", 1)
+    a = args[0] if args else None
+    if fn in ("atomic_inc", "atomic_dec", "atomic_inc_return", "atomic_dec_return",
+              "atomic_dec_and_test", "atomic_inc_and_test"):
+        new = ("+" if "inc" in fn else "-", gx, one)
+    elif fn in ("atomic_add", "atomic_sub", "atomic_add_return", "atomic_sub_return",
+                "atomic_fetch_add", "atomic_fetch_sub", "atomic_sub_and_test"):
+        new = ("+" if "add" in fn else "-", gx, a)
+    else:
+        new = None
+    if fn in ("atomic_inc", "atomic_dec", "atomic_add", "atomic_sub"):
+        return [("store", x, new)]
+    if fn.endswith("_return"):
+        return [("store", x, new), ("set", res, gx)]
+    if fn.startswith("atomic_fetch_"):
+        return [("set", res, gx), ("store", x, (new[0], ("l", res), a))]
+    if fn.endswith("_and_test"):
+        return [("store", x, new), ("set", res, ("==", gx, ("c", 0)))]
+    if fn in ("atomic_add_unless", "atomic_inc_not_zero"):
+        amount, unless = (args[0], args[1]) if fn == "atomic_add_unless" else (one, ("c", 0))
+        return [("set", res, ("!=", gx, unless)),
+                ("aif", ("l", res), [("store", x, ("+", gx, amount))], [])]
+    if fn == "atomic_cmpxchg":
+        return [("set", res, gx), ("aif", ("==", ("l", res), args[0]), [("store", x, args[1])], [])]
+    if fn == "atomic_xchg":
+        return [("set", res, gx), ("store", x, args[0])]
+    raise AssertionError(fn)
+
+
+@dataclass
+class Spec:
+    """A generated program.
+
+    ``globals``: (name, lo, hi, init); ``locks``: names; ``helpers``: Helper list
+    (each may call earlier ones); ``funcs``: thread function bodies;
+    ``entries``: the [threads] table as (function index, count);
+    ``props``: (kind, name, expr), kind invariant | final | reachable.
+    """
+
+    globals: list
+    locks: list
+    funcs: list
+    props: list
+    entries: list | None = None
+    helpers: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.entries is None:
+            self.entries = [(i, 1) for i in range(len(self.funcs))]
+
+    @property
+    def threads(self) -> list:
+        """Function index of each thread, in thread-number order."""
+        return [f for f, n in self.entries for _ in range(n)]
+
+    def c_text(self) -> str:
+        lines = []
+        for name, lo, hi, init in self.globals:
+            lines.append(f"int {name} __range({lo}, {hi})" + (f" = {init};" if init else ";"))
+        for lk in self.locks:
+            lines.append(f"spinlock_t {lk};")
+        for h in self.helpers:
+            ps = ", ".join(f"int {p}" for p in h.params) or "void"
+            lines.append(f"{'int' if h.ret is not None else 'void'} {h.name}({ps}) {{")
+            lines += c_stmts(h.body, "  ")
+            if h.ret is not None:
+                lines.append(f"  return {c_expr(h.ret)};")
+            lines.append("}")
+        for k, body in enumerate(self.funcs):
+            lines.append(f"void f{k}(void) {{")
+            lines += c_stmts(body, "  ")
+            lines.append("}")
+        macro = {"invariant": "INVARIANT", "final": "FINAL", "reachable": "REACHABLE"}
+        for kind, name, e in self.props:
+            lines.append(f"{macro[kind]}({name}) {{ return {c_expr(e)}; }}")
+        return "\n".join(lines) + "\n"
+
+    def toml_text(self) -> str:
+        lines = ['models = ["m.c"]', 'property_files = ["m.c"]', 'expect = "holds"', "[threads]"]
+        for k, (f, n) in enumerate(self.entries):
+            lines.append(f't{k} = "f{f}()"' if n == 1 else f't{k} = {{ call = "f{f}()", count = {n} }}')
+        return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------
 # rendering to C
 # ---------------------------------------------------------------------------
 
-def c_stmts(stmts, ind: str, tid: int) -> list[str]:
+def c_stmts(stmts, ind: str) -> list[str]:
     out: list[str] = []
     for s in stmts:
-        out += c_stmt(s, ind, tid)
+        out += c_stmt(s, ind)
     return out
 
 
-def _c_block(stmts, ind, tid) -> list[str]:
-    return ["{"] + c_stmts(stmts, ind + "  ", tid) + [ind + "}"]
+def _c_block(stmts, ind, extra=()) -> list[str]:
+    return ["{"] + c_stmts(stmts, ind + "  ") + [ind + "  " + x for x in extra] + [ind + "}"]
 
 
-def c_stmt(s, ind: str, tid: int) -> list[str]:
+def _c_if(cond: str, th, el, ind, extra=()) -> list[str]:
+    blk = _c_block(th, ind, extra)
+    lines = [f"{ind}if ({cond}) " + blk[0]] + blk[1:]
+    if el:
+        eb = _c_block(el, ind)
+        lines[-1] += " else " + eb[0]
+        lines += eb[1:]
+    return lines
+
+
+def c_stmt(s, ind: str) -> list[str]:
     k = s[0]
     if k == "assign":
-        return [f"{ind}{s[1]} = {c_expr(s[2])};"]
+        _, x, e, style = s
+        if style is None:
+            return [f"{ind}{x} = {c_expr(e)};"]
+        if style == "WRITE_ONCE":
+            return [f"{ind}WRITE_ONCE({x}, {c_expr(e)});"]
+        return [f"{ind}{style}(&{x}, {c_expr(e)});"]
     if k == "incr":
-        _, x, delta, style = s
-        if style == "++":
-            return [f"{ind}{x}++;"] if delta == 1 else [f"{ind}{x}--;"]
-        op = "+=" if delta >= 0 else "-="
-        return [f"{ind}{x} {op} {abs(delta)};"]
+        _, x, e, style = s
+        if style in ("++", "--"):
+            return [f"{ind}{x}{style};"]
+        if style in ("pre++", "pre--"):
+            return [f"{ind}{style[3:]}{x};"]
+        return [f"{ind}{x} {style} {c_expr(e)};"]
     if k == "rmw":
         _, fn, x, args, dst = s
-        if fn in ("atomic_inc", "atomic_dec"):
-            call = f"{fn}(&{x})"
-        elif fn in ("atomic_add", "atomic_sub", "atomic_fetch_add"):
-            call = f"{fn}({args[0]}, &{x})"
-        elif fn == "atomic_xchg":
-            call = f"{fn}(&{x}, {c_expr(args[0])})"
-        elif fn == "atomic_cmpxchg":
-            call = f"{fn}(&{x}, {c_expr(args[0])}, {c_expr(args[1])})"
-        else:
-            raise AssertionError(fn)
+        order = RMW_FNS[fn][0]
+        it = iter(args)
+        parts = [f"&{x}" if ch == "p" else c_expr(next(it)) for ch in order]
+        call = f"{fn}({', '.join(parts)})"
         return [f"{ind}int {dst} = {call};" if dst else f"{ind}{call};"]
     if k == "lock":
         return [f"{ind}spin_lock(&{s[1]});"]
     if k == "unlock":
         return [f"{ind}spin_unlock(&{s[1]});"]
+    if k == "trylock":
+        return _c_if(f"spin_trylock(&{s[1]})", s[2], [], ind, extra=[f"spin_unlock(&{s[1]});"])
     if k == "atomic":
         _, decls, body = s
         lines = [f"{ind}int {v};" for v in decls]
         blk = _c_ablock(body, ind)
         lines.append(f"{ind}ATOMIC " + blk[0])
         return lines + blk[1:]
-    if k == "load":
-        return [f"{ind}int {s[1]} = {s[2]};"]
+    if k == "decl":
+        _, v, e, style = s
+        if style is None:
+            return [f"{ind}int {v} = {c_expr(e)};"]
+        if style == "READ_ONCE":
+            return [f"{ind}int {v} = READ_ONCE({e[1]});"]
+        return [f"{ind}int {v} = {style}(&{e[1]});"]
     if k == "nondet":
         _, v, lo, hi, excl, th, el = s
         call = "nondet_bool()" if (lo, hi) == (0, 1) else f"nondet_int({lo}, {hi})"
         lines = [f"{ind}int {v} = {call};"]
         if excl is not None:
             lines.append(f"{ind}assume({v} != {excl});")
-        return lines + _c_if(v, th, el, ind, tid)
+        return lines + _c_if(v, th, el, ind)
     if k == "if":
-        return _c_if(c_expr(s[1]), s[2], s[3], ind, tid)
+        return _c_if(c_expr(s[1]), s[2], s[3], ind)
     if k == "assert":
         return [f"{ind}assert({c_expr(s[1])});"]
     if k == "assume":
         return [f"{ind}assume({c_expr(s[1])});"]
     if k == "spin":
         return [f"{ind}while ({s[1]} != {s[2]}) ;"]
+    if k == "while":
+        blk = _c_block(s[2], ind)
+        return [f"{ind}while ({c_expr(s[1])}) " + blk[0]] + blk[1:]
+    if k == "for":
+        _, v, n, body = s
+        blk = _c_block(body, ind)
+        return [f"{ind}for (int {v} = 0; {v} < {n}; {v}++) " + blk[0]] + blk[1:]
+    if k == "call":
+        _, h, args, dst = s
+        call = f"{h.name}({', '.join(c_expr(a) for a in args)})"
+        return [f"{ind}int {dst} = {call};" if dst else f"{ind}{call};"]
     raise AssertionError(k)
-
-
-def _c_if(cond: str, th, el, ind, tid) -> list[str]:
-    blk = _c_block(th, ind, tid)
-    lines = [f"{ind}if ({cond}) " + blk[0]] + blk[1:]
-    if el:
-        eb = _c_block(el, ind, tid)
-        lines[-1] += " else " + eb[0]
-        lines += eb[1:]
-    return lines
 
 
 def _c_ablock(stmts, ind) -> list[str]:
@@ -289,6 +443,7 @@ def exec_atomic(stmts, g: dict, l: dict, dom: dict):
 
 
 def live_atomic(stmts, after: frozenset) -> frozenset:
+    """Locals live before an atomic body, given those live after it."""
     live = set(after)
     for s in reversed(stmts):
         k = s[0]
@@ -310,7 +465,7 @@ def live_atomic(stmts, after: frozenset) -> frozenset:
 
 @dataclass
 class Ins:
-    """kind: 'shared', 'local' or 'exit'. ``succ``: successor pcs."""
+    """kind: 'shared', 'local' or 'exit'; ``succ``: successor pcs (branch: [then, else])."""
 
     kind: str
     op: tuple
@@ -324,6 +479,7 @@ class Lowering:
         self.tid = tid
         self.code: list[Ins] = []
         self.ntemp = 0
+        self.ninline = 0
 
     def temp(self) -> str:
         self.ntemp += 1
@@ -334,19 +490,39 @@ class Lowering:
         self.code.append(Ins(kind, op, [len(self.code) + 1]))
         return len(self.code) - 1
 
-    def loads(self, e):
-        """Emit one load step per global read of ``e``; return ``e`` over temps."""
-        def sub(e):
-            tag = e[0]
-            if tag == "g":
-                t = self.temp()
-                self.emit("shared", ("load", t, e[1]))
-                return ("l", t)
-            if tag in ("c", "l"):
-                return e
-            return (tag,) + tuple(sub(x) for x in e[1:])
-        assert not (globals_in(e) and has_shortcircuit(e)), "short-circuit over globals not modelled"
-        return sub(e)
+    def here(self) -> int:
+        return len(self.code)
+
+    def value(self, e):
+        """Emit the loads (and lazy branches) of ``e``; return an expression over locals."""
+        tag = e[0]
+        if tag in ("c", "l"):
+            return e
+        if tag == "g":
+            t = self.temp()
+            self.emit("shared", ("load", t, e[1]))
+            return ("l", t)
+        if tag in ("&&", "||", "?"):
+            rest = e[2:]
+            if not any(globals_in(x) for x in rest):
+                return (tag, self.value(e[1])) + tuple(rest)
+            c = self.value(e[1])
+            t = self.temp()
+            br = self.emit("local", ("branch", c if tag != "?" else ("!=", c, ("c", 0))))
+            if tag == "?":
+                then_v, else_v = e[2], e[3]
+            elif tag == "&&":
+                then_v, else_v = ("!=", e[2], ("c", 0)), ("c", 0)
+            else:
+                then_v, else_v = ("c", 1), ("!=", e[2], ("c", 0))
+            self.emit("local", ("set", t, self.value(then_v)))
+            j = self.emit("local", ("nop",))
+            else_at = self.here()
+            self.emit("local", ("set", t, self.value(else_v)))
+            self.code[br].succ = [br + 1, else_at]
+            self.code[j].succ = [self.here()]
+            return ("l", t)
+        return (tag,) + tuple(self.value(x) for x in e[1:])
 
     def stmts(self, ss) -> None:
         for s in ss:
@@ -355,63 +531,57 @@ class Lowering:
     def branch(self, cond, th, el) -> None:
         b = self.emit("local", ("branch", cond))
         self.stmts(th)
-        jump_at = None
-        if el:
-            jump_at = self.emit("local", ("nop",))
-        else_start = len(self.code)
+        jump_at = self.emit("local", ("nop",)) if el else None
+        else_start = self.here()
         self.stmts(el)
-        end = len(self.code)
         self.code[b].succ = [b + 1, else_start]
         if jump_at is not None:
-            self.code[jump_at].succ = [end]
+            self.code[jump_at].succ = [self.here()]
+
+    def atomic(self, body) -> None:
+        self.emit("shared", ("atomic", body))
 
     def stmt(self, s) -> None:
         k = s[0]
         tid = self.tid
         if k == "assign":
-            e = self.loads(s[2])
-            self.emit("shared", ("store", s[1], e))
+            self.emit("shared", ("store", s[1], self.value(s[2])))
         elif k == "incr":
+            _, x, e, style = s
             t = self.temp()
-            self.emit("shared", ("load", t, s[1]))
-            self.emit("shared", ("store", s[1], ("+", ("l", t), ("c", s[2]))))
+            self.emit("shared", ("load", t, x))
+            if style in ("++", "pre++"):
+                new = ("+", ("l", t), ("c", 1))
+            elif style in ("--", "pre--"):
+                new = ("-", ("l", t), ("c", 1))
+            else:
+                new = (style[0], ("l", t), self.value(e))
+            self.emit("shared", ("store", x, new))
         elif k == "rmw":
             _, fn, x, args, dst = s
-            gx = ("g", x)
-            if fn == "atomic_inc":
-                body = [("store", x, ("+", gx, ("c", 1)))]
-            elif fn == "atomic_dec":
-                body = [("store", x, ("-", gx, ("c", 1)))]
-            elif fn == "atomic_add":
-                body = [("store", x, ("+", gx, ("c", args[0])))]
-            elif fn == "atomic_sub":
-                body = [("store", x, ("-", gx, ("c", args[0])))]
-            elif fn == "atomic_fetch_add":
-                t = self.temp()
-                body = [("set", t, gx), ("store", x, ("+", ("l", t), ("c", args[0])))]
-            elif fn == "atomic_xchg":
-                t = self.temp()
-                body = [("set", t, gx), ("store", x, args[0])]
-            elif fn == "atomic_cmpxchg":
-                t = self.temp()
-                body = [("set", t, gx), ("aif", ("==", ("l", t), args[0]), [("store", x, args[1])], [])]
-            else:
-                raise AssertionError(fn)
-            self.emit("shared", ("atomic", body))
+            vals = [self.value(a) for a in args]
+            res = self.temp()
+            self.atomic(rmw_body(fn, x, vals, res))
             if dst is not None:
-                self.emit("local", ("set", dst, ("l", body[0][1])))
+                self.emit("local", ("set", dst, ("l", res)))
         elif k == "lock":
             lk = ("g", s[1])
-            self.emit("shared", ("atomic", [("aassume", ("==", lk, ("c", 0))), ("store", s[1], ("c", tid + 1))]))
+            self.atomic([("aassume", ("==", lk, ("c", 0))), ("store", s[1], ("c", tid + 1))])
         elif k == "unlock":
             lk = ("g", s[1])
-            self.emit("shared", ("atomic", [("acheck", ("!=", lk, ("c", 0)), UNLOCK),
-                                            ("acheck", ("==", lk, ("c", tid + 1)), UNLOCK),
-                                            ("store", s[1], ("c", 0))]))
+            self.atomic([("acheck", ("!=", lk, ("c", 0)), UNLOCK),
+                         ("acheck", ("==", lk, ("c", tid + 1)), UNLOCK),
+                         ("store", s[1], ("c", 0))])
+        elif k == "trylock":
+            _, lk, body = s
+            t = self.temp()
+            self.atomic([("set", t, ("==", ("g", lk), ("c", 0))),
+                         ("aif", ("l", t), [("store", lk, ("c", tid + 1))], [])])
+            self.branch(("l", t), list(body) + [("unlock", lk)], [])
         elif k == "atomic":
-            self.emit("shared", ("atomic", s[2]))
-        elif k == "load":
-            self.emit("shared", ("load", s[1], s[2]))
+            self.atomic(s[2])
+        elif k == "decl":
+            self.emit("local", ("set", s[1], self.value(s[2])))
         elif k == "nondet":
             _, v, lo, hi, excl, th, el = s
             self.emit("local", ("choose", v, lo, hi))
@@ -419,18 +589,47 @@ class Lowering:
                 self.emit("local", ("assume", ("!=", ("l", v), ("c", excl))))
             self.branch(("l", v), th, el)
         elif k == "if":
-            self.branch(self.loads(s[1]), s[2], s[3])
+            self.branch(self.value(s[1]), s[2], s[3])
         elif k == "assert":
-            self.emit("local", ("assert", self.loads(s[1])))
+            self.emit("local", ("assert", self.value(s[1])))
         elif k == "assume":
-            self.emit("local", ("assume", self.loads(s[1])))
+            self.emit("local", ("assume", self.value(s[1])))
         elif k == "spin":
-            top = len(self.code)
-            e = self.loads(("!=", ("g", s[1]), ("c", s[2])))
-            b = self.emit("local", ("branch", e))
-            self.code[b].succ = [top, b + 1]
+            self.loop(("!=", ("g", s[1]), ("c", s[2])), [])
+        elif k == "while":
+            self.loop(s[1], s[2])
+        elif k == "for":
+            _, v, n, body = s
+            self.emit("local", ("set", v, ("c", 0)))
+            top = self.here()
+            b = self.emit("local", ("branch", ("<", ("l", v), ("c", n))))
+            self.stmts(body)
+            inc = self.emit("local", ("set", v, ("+", ("l", v), ("c", 1))))
+            self.code[inc].succ = [top]
+            self.code[b].succ = [b + 1, self.here()]
+        elif k == "call":
+            _, h, args, dst = s
+            vals = [self.value(a) for a in args]
+            self.ninline += 1
+            m = {name: f"{name}#{self.ninline}" for name in h.locals}
+            for p, v in zip(h.params, vals):
+                self.emit("local", ("set", m[p], v))
+            self.stmts(rename(list(h.body), m))
+            if h.ret is not None:
+                r = self.value(rename(h.ret, m))
+                if dst is not None:
+                    self.emit("local", ("set", dst, r))
         else:
             raise AssertionError(k)
+
+    def loop(self, cond, body) -> None:
+        top = self.here()
+        c = self.value(cond)
+        b = self.emit("local", ("branch", c))
+        self.stmts(body)
+        j = self.emit("local", ("nop",))
+        self.code[j].succ = [top]
+        self.code[b].succ = [b + 1, self.here()]
 
     def finish(self) -> list[Ins]:
         self.code.append(Ins("exit", ("exit",), []))
@@ -454,6 +653,7 @@ def _uses_defs(ins: Ins):
 
 
 def liveness(code: list[Ins]) -> list[frozenset]:
+    """Locals live in front of each instruction (may-analysis to a fixpoint)."""
     n = len(code)
     live = [frozenset()] * n
     changed = True
@@ -473,39 +673,8 @@ def liveness(code: list[Ins]) -> list[frozenset]:
 
 
 # ---------------------------------------------------------------------------
-# programs and exploration
+# exploration
 # ---------------------------------------------------------------------------
-
-@dataclass
-class Spec:
-    """A generated program: globals, locks, threads (structured), properties."""
-
-    globals: list          # (name, lo, hi, init)
-    locks: list            # names
-    threads: list          # list of statement lists
-    props: list            # (kind, name, expr) with kind invariant | final | reachable
-
-    def c_text(self) -> str:
-        lines = []
-        for name, lo, hi, init in self.globals:
-            lines.append(f"int {name} __range({lo}, {hi})" + (f" = {init};" if init else ";"))
-        for lk in self.locks:
-            lines.append(f"spinlock_t {lk};")
-        for tid, body in enumerate(self.threads):
-            lines.append(f"void f{tid}(void) {{")
-            lines += c_stmts(body, "  ", tid)
-            lines.append("}")
-        macro = {"invariant": "INVARIANT", "final": "FINAL", "reachable": "REACHABLE"}
-        for kind, name, e in self.props:
-            lines.append(f"{macro[kind]}({name}) {{ return {c_expr(e)}; }}")
-        return "\n".join(lines) + "\n"
-
-    def toml_text(self) -> str:
-        lines = ['models = ["m.c"]', 'property_files = ["m.c"]', 'expect = "holds"', "[threads]"]
-        for tid in range(len(self.threads)):
-            lines.append(f't{tid} = "f{tid}()"')
-        return "\n".join(lines) + "\n"
-
 
 @dataclass
 class Outcome:
@@ -524,18 +693,18 @@ class Explorer:
             self.dom[lk] = LOCK_DOMAIN
         self.code = []
         self.live = []
-        for tid, body in enumerate(spec.threads):
+        for tid, f in enumerate(spec.threads):
             lw = Lowering(tid)
-            lw.stmts(body)
+            lw.stmts(spec.funcs[f])
             code = lw.finish()
             self.code.append(code)
             self.live.append(liveness(code))
 
     def initial(self):
         g = tuple([init for _, _, _, init in self.spec.globals] + [0] * len(self.spec.locks))
-        return (g, tuple((0, ()) for _ in self.spec.threads))
+        return (g, tuple((0, ()) for _ in self.code))
 
-    def run_ins(self, tid: int, ins: Ins, g: dict, l: dict):
+    def run_ins(self, ins: Ins, g: dict, l: dict):
         """All outcomes of one instruction: ('ok', g, l, next) or ('err', kind)."""
         op = ins.op
         k = op[0]
@@ -574,27 +743,28 @@ class Explorer:
         code = self.code[tid]
         live = self.live[tid]
         out = []
-        work = [(pc, g, l, False)]
+        work = [(pc, g, l, False, frozenset())]
         while work:
-            pc, g, l, unit_done = work.pop()
+            pc, g, l, unit_done, visited = work.pop()
             ins = code[pc]
             if ins.kind == "exit":
                 out.append(("ok", g, DONE, ()))
                 continue
+            if visited and (pc in visited or (unit_done and ins.kind == "shared")):
+                keep = []
+                for v in sorted(live[pc]):
+                    assert v in l, f"live local {v} unset at pc {pc} (generator bug)"
+                    keep.append((v, l[v]))
+                out.append(("ok", g, pc, tuple(keep)))
+                continue
             if ins.kind == "shared":
-                if unit_done:
-                    keep = []
-                    for v in sorted(live[pc]):
-                        assert v in l, f"live local {v} unset at pc {pc} (generator bug)"
-                        keep.append((v, l[v]))
-                    out.append(("ok", g, pc, tuple(keep)))
-                    continue
                 unit_done = True
-            for r in self.run_ins(tid, ins, g, l):
+            visited = visited | {pc}
+            for r in self.run_ins(ins, g, l):
                 if r[0] == "err":
                     out.append(r)
                 else:
-                    work.append((r[3], r[1], r[2], unit_done))
+                    work.append((r[3], r[1], r[2], unit_done, visited))
         return out
 
     def explore(self, max_states: int = 200_000) -> Outcome:

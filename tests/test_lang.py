@@ -199,3 +199,12 @@ def test_limits_make_search_incomplete(run_c, limit):
     """
     r = run_c(src, {"t": ("inc()", 3)}, **limit)
     assert r.verdict == "incomplete" and not r.ok and not r.stats.complete
+
+
+def test_memory_limit_makes_search_incomplete(run_c):
+    src = """
+    int c __range(0, 3);
+    void inc(void) { c++; }
+    """
+    r = run_c(src, {"t": ("inc()", 3)}, max_memory=1)
+    assert r.verdict == "incomplete" and r.stats.limit == "max_memory"

@@ -126,6 +126,7 @@ class _Gen:
         self.consts: dict[int, str] = {}
         self.lines: list[str] = []
         self.fallbacks = 0
+        self.fallback_pcs: list[tuple[int, int]] = []
         tabs = program.tables
         for k, t in enumerate(tabs):
             self.ns[f"_T{k}"] = tuple(BIG if x < 0 else x for x in t.slots)
@@ -252,6 +253,7 @@ class _Gen:
         except _TooBig:
             self.fallbacks += 1
             code = [f"def {name}(s, res, errs, warns):", f"    _slow({tid}, s, res, errs, warns)"]
+        self.fallback_pcs.append((tid, pc))
         return "\n".join(code)
 
     def path(self, tid, plan, pc, units_done, visited, v, known, out, ind, depth, first) -> None:
@@ -498,6 +500,62 @@ class _Gen:
                 raise _TooBig from None
 
 
+class _MemoSlow:
+    """Steps run by the interpreter, memoised on the values of the slots they can read.
+
+    A step's outcomes depend only on the slots it may read (its static read
+    set, which over-approximates every path the step rule allows, plus its
+    thread's pc). Each outcome is stored as the slots it actually wrote (stores,
+    cleared dead locals, the pc) with their new values, and replayed onto any
+    state with the same read values.
+    """
+
+    def __init__(self, program: Program, interp: Interpreter) -> None:
+        from operator import itemgetter
+        from ..ir.steps import step_infos
+        self.interp = interp
+        self.keys: dict[tuple[int, int], object] = {}
+        self.cache: dict = {}
+        for t in program.threads:
+            infos = step_infos(program, t.index, interp.plans[t.index])
+            for pc, info in infos.items():
+                reads = sorted(info.reads | {t.pc_slot})
+                self.keys[(t.index, pc)] = itemgetter(*reads) if len(reads) > 1 else (lambda s, r=reads[0]: (s[r],))
+        self.pc_slot = [t.pc_slot for t in program.threads]
+        self.locals = [t.locals for t in program.threads]
+        self.clear_at = [p.clear_at for p in interp.plans]
+
+    def __call__(self, tid, s, res, errs, warns) -> None:
+        pc = s[self.pc_slot[tid]]
+        key = (tid, pc, self.keys[(tid, pc)](s))
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = []
+            for o in self.interp.successors(s, tid):
+                ws = list(o.warnings)
+                if o.error is not None:
+                    entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc), ws))
+                    continue
+                written = set()
+                for op in o.ops:
+                    written.update(op.changes)
+                end = o.state[self.pc_slot[tid]]
+                written.update(self.locals[tid] if end == DONE else self.clear_at[tid][end])
+                written.add(self.pc_slot[tid])
+                entry.append((tuple((w, o.state[w]) for w in sorted(written)), None, ws))
+            self.cache[key] = entry
+        for delta, err, ws in entry:
+            if err is not None:
+                errs.append(err)
+            else:
+                n = list(s)
+                for w, v in delta:
+                    n[w] = v
+                res.append(tuple(n))
+            for msg, loc in ws:
+                warns.append((tid, msg, loc))
+
+
 def _chk_idx(i):
     if i < 0:
         raise _Err
@@ -567,16 +625,7 @@ def compile_program(program: Program) -> Model:
         src = g.routine_function(f"_p{k}", prop.routine)
         prop_srcs.append(src)
 
-    def slow(tid, s, res, errs, warns):
-        for o in interp.successors(s, tid):
-            if o.error is not None:
-                errs.append((tid, o.error.kind, o.error.message, o.error.loc))
-            else:
-                res.append(o.state)
-            for msg, loc in o.warnings:
-                warns.append((tid, msg, loc))
-
-    g.ns["_slow"] = slow
+    g.ns["_slow"] = _MemoSlow(program, interp)
     source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
     exec(compile(source, f"<hugemc {program.name}>", "exec"), g.ns)
     for k, prop in enumerate(program.properties):

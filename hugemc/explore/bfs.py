@@ -77,7 +77,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                 parent.append(cursor)
                 chk.on_state(t, lambda k=len(states) - 1: path_to(k))
         cursor += 1
-        if cursor % check_every == 0:
+        if cursor % check_every == 0 or cursor == 1:
             lim = clock.over(len(states), transitions, depth)
             if lim:
                 r.complete, r.limit = False, lim

@@ -22,7 +22,7 @@
 #endif
 
 /* ghost: how the allocation went */
-int ghost_freeze_failures __range(0, 2);	/* freezes of a fresh head that failed */
+int ghost_freeze_failures __range(0, 8);	/* freezes of a fresh head that failed */
 bool ghost_alloc_gave_up;			/* both attempts lost the race */
 
 /*
