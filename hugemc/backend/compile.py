@@ -127,6 +127,7 @@ class _Gen:
         self.lines: list[str] = []
         self.fallbacks = 0
         self.fallback_pcs: list[tuple[int, int]] = []
+        self.nscratch = len(program.slots) - program.nstate
         tabs = program.tables
         for k, t in enumerate(tabs):
             self.ns[f"_T{k}"] = tuple(BIG if x < 0 else x for x in t.slots)
@@ -154,9 +155,10 @@ class _Gen:
             return str(int(e.value))
         if isinstance(e, Var):
             s = int(e.slot)
+            cell = self.cell(s, v)
             if self.p.slots[s].kind == GLOBAL or s in known or self.p.slots[s].kind == ir.PC:
-                return f"{v}[{s}]"
-            return f"_chk({v}[{s}])"
+                return cell
+            return f"_chk({cell})"
         if isinstance(e, Mem):
             t = int(e.table)
             idx = self.expr(e.index, v, known)
@@ -207,6 +209,12 @@ class _Gen:
             return f"_pdiff(_GL{t}, {self.expr(e.left, v, known)}, {self.expr(e.right, v, known)})"
         raise AssertionError(f"unknown expression {e!r}")
 
+    def cell(self, s: int, v: str) -> str:
+        """Where slot ``s`` lives in generated code: the state list, or the step's scratch list."""
+        if s >= self.p.nstate:
+            return f"{v}z[{s - self.p.nstate}]"
+        return f"{v}[{s}]"
+
     def _dom(self, s: int) -> tuple[int, int]:
         return self.slot_lo[s], self.slot_hi[s]
 
@@ -217,12 +225,13 @@ class _Gen:
         if isinstance(dst, Var):
             s = int(dst.slot)
             lo, hi = self.slot_lo[s], self.slot_hi[s]
+            cell = self.cell(s, v)
             if lo <= vr[0] and vr[1] <= hi:
-                out.append(f"{ind}{v}[{s}] = {val}")
+                out.append(f"{ind}{cell} = {val}")
             else:
                 out.append(f"{ind}_x = {val}")
                 out.append(f"{ind}if not {int(lo)} <= _x <= {int(hi)}: raise _Err")
-                out.append(f"{ind}{v}[{s}] = _x")
+                out.append(f"{ind}{cell} = _x")
             return known | {s}
         t = int(dst.table)
         idx = self.expr(dst.index, v, known)
@@ -246,7 +255,8 @@ class _Gen:
             code = [f"def {name}(s, res, errs, warns):",
                     "    r0 = len(res); w0 = len(warns)",
                     "    try:",
-                    "        n = list(s)"] + body + [
+                    "        n = list(s)",
+                    f"        nz = [None] * {int(self.nscratch)}"] + body + [
                     "    except Exception:",
                     "        del res[r0:]; del warns[w0:]",
                     f"        _slow({tid}, s, res, errs, warns)"]
@@ -317,11 +327,12 @@ class _Gen:
                 m = f"m{depth}"
                 out.append(f"{ind}for _c{depth} in range({lo}, {hi} + 1):")
                 out.append(f"{ind}    {m} = {v}[:]")
+                out.append(f"{ind}    {m}z = {v}z[:]")
                 if isinstance(node.dst, Var):
                     s = int(node.dst.slot)
                     out.append(f"{ind}    if not {int(self.slot_lo[s])} <= _c{depth} <= {int(self.slot_hi[s])}:"
                                " raise _Err")
-                    out.append(f"{ind}    {m}[{s}] = _c{depth}")
+                    out.append(f"{ind}    {self.cell(s, m)} = _c{depth}")
                     k2 = known | {s}
                 else:
                     raise _TooBig
@@ -519,9 +530,10 @@ class _MemoSlow:
         for t in program.threads:
             infos = step_infos(program, t.index, interp.plans[t.index])
             for pc, info in infos.items():
-                reads = sorted(info.reads | {t.pc_slot})
+                reads = sorted(r for r in info.reads | {t.pc_slot} if r < program.nstate)
                 self.keys[(t.index, pc)] = itemgetter(*reads) if len(reads) > 1 else (lambda s, r=reads[0]: (s[r],))
         self.pc_slot = [t.pc_slot for t in program.threads]
+        self.nstate = program.nstate
         self.locals = [t.locals for t in program.threads]
         self.clear_at = [p.clear_at for p in interp.plans]
 
@@ -542,7 +554,7 @@ class _MemoSlow:
                 end = o.state[self.pc_slot[tid]]
                 written.update(self.locals[tid] if end == DONE else self.clear_at[tid][end])
                 written.add(self.pc_slot[tid])
-                entry.append((tuple((w, o.state[w]) for w in sorted(written)), None, ws))
+                entry.append((tuple((w, o.state[w]) for w in sorted(written) if w < self.nstate), None, ws))
             self.cache[key] = entry
         for delta, err, ws in entry:
             if err is not None:

@@ -507,3 +507,34 @@ def expr_range(e: Expr, dom, tables: tuple[Table, ...], fallback: tuple[int, int
                 return 0, a1 << b1
         return fallback
     return fallback
+
+
+def remap_expr(e: Expr, m: dict[int, int]) -> Expr:
+    """``e`` with every slot number ``s`` replaced by ``m[s]``."""
+    if isinstance(e, Var):
+        return Var(m[e.slot])
+    if isinstance(e, Mem):
+        return Mem(e.table, remap_expr(e.index, m), e.offset)
+    if isinstance(e, Unary):
+        return Unary(e.op, remap_expr(e.arg, m))
+    if isinstance(e, Binary):
+        return Binary(e.op, remap_expr(e.left, m), remap_expr(e.right, m))
+    if isinstance(e, Cond):
+        return Cond(remap_expr(e.cond, m), remap_expr(e.then, m), remap_expr(e.orelse, m))
+    if isinstance(e, PtrAdd):
+        return PtrAdd(e.ptable, remap_expr(e.ptr, m), remap_expr(e.delta, m))
+    if isinstance(e, PtrDiff):
+        return PtrDiff(e.ptable, remap_expr(e.left, m), remap_expr(e.right, m))
+    return e
+
+
+def remap_node(n: Node, m: dict[int, int]) -> Node:
+    """A node with its slot numbers remapped."""
+    import dataclasses
+    changes = {}
+    for f in ("dst", "value", "cond", "lo", "hi"):
+        if hasattr(n, f):
+            changes[f] = remap_expr(getattr(n, f), m)
+    if isinstance(n, Print):
+        changes["args"] = tuple(remap_expr(a, m) for a in n.args)
+    return dataclasses.replace(n, **changes)

@@ -240,6 +240,7 @@ class Interpreter(Evaluator):
     def __init__(self, program: Program) -> None:
         super().__init__(program)
         self.plans: list[ThreadPlan] = [thread_plan(program, t) for t in program.threads]
+        self.scratch_init = [s.init for s in program.slots[program.nstate:]]
 
     # -- threads ----------------------------------------------------------
     def successors(self, state: tuple, tid: int) -> list[Outcome]:
@@ -249,7 +250,7 @@ class Interpreter(Evaluator):
         if pc == DONE:
             return []
         out: list[Outcome] = []
-        vec = list(state)
+        vec = list(state) + self.scratch_init
         self._walk(tid, pc, vec, False, set(), [], [], out, True, 0)
         self.reads = None
         return out
@@ -337,7 +338,7 @@ class Interpreter(Evaluator):
         for s in clear:
             vec[s] = None
         vec[thread.pc_slot] = pc
-        out.append(Outcome(tid, tuple(vec), ops, None, warns))
+        out.append(Outcome(tid, tuple(vec[: self.p.nstate]), ops, None, warns))
 
     # -- routines (properties, init) --------------------------------------
     def run_routine(self, r: Routine, state: tuple) -> list[tuple[list, list[Op]]]:

@@ -14,6 +14,7 @@ from pycparser import c_parser
 
 from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
 from ..ir import Program
+from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
 from .annotate import extract_ranges
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
@@ -110,7 +111,7 @@ def build_program(sc: Scenario) -> Program:
                               sc.key_loc("expect"), hint=f"add '{p}' to properties")
     lw.lower_all(names, calls)
     select = None if sc.properties is None else set(sc.properties)
-    return lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files])
+    return slim(lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files]))
 
 
 def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> str:
