@@ -161,6 +161,14 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, includ
         prog = _Progress(progress_console, f.stem) if progress_console.is_terminal else None
         try:
             results.append(check_scenario(f, opt, prog))
+        except Exception as e:  # a bug in hugemc, not the user's mistake: say so, keep going
+            import traceback
+            from .check import error_result
+            tb = traceback.format_exc()
+            err = HugemcError(f"internal error while checking this scenario: {type(e).__name__}: {e}",
+                              SourceLoc(str(f)), hint="this is a bug in hugemc; please report it with the "
+                              "scenario and this output:\n" + tb)
+            results.append(error_result(f, err))
         finally:
             if prog is not None:
                 prog.close()
