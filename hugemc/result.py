@@ -45,9 +45,11 @@ class TraceStep:
     error: str | None = None
     ops: list[Op] = field(default_factory=list)
     reads: dict[str, object] = field(default_factory=dict)
+    function: str = ""
 
     def to_json(self) -> dict:
         d = {"index": self.index, "thread": self.thread, "file": self.file, "line": self.line,
+             "function": self.function,
              "code": self.code, "changes": self.changes, "reads": self.reads, "messages": self.messages,
              "ops": [o.to_json() for o in self.ops]}
         if self.error:

@@ -99,7 +99,7 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
     messages = [op.message for op in o.ops if op.message]
     messages += [f"WARNING: {op.warning}" for op in o.ops if op.warning]
     return TraceStep(k, thread.name, loc.file, loc.line, loc.text, _changes(program, before, after_vec, written),
-                     messages, o.error.message if o.error is not None else None, ops, reads)
+                     messages, o.error.message if o.error is not None else None, ops, reads, loc.func)
 
 
 def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:

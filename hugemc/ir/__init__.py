@@ -27,12 +27,13 @@ from typing import Union
 
 @dataclass(frozen=True, slots=True)
 class Loc:
-    """Where a node comes from: model file, 1-based line and column, the line's text."""
+    """Where a node comes from: model file, 1-based line and column, the line's text, the function."""
 
     file: str
     line: int
     col: int
     text: str = ""
+    func: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

@@ -178,7 +178,10 @@ class Lowerer:
         c = getattr(node, "coord", None)
         if c is None or not c.file:
             return self.loc
-        return Loc(c.file, c.line or 0, c.column or 0, self.line_text(c.file, c.line or 0))
+        func = self.ctx.name if getattr(self, "ctx", None) is not None else ""
+        if func.startswith("__hugemc_"):
+            func = ""
+        return Loc(c.file, c.line or 0, c.column or 0, self.line_text(c.file, c.line or 0), func)
 
     def text(self, node) -> str:
         """C source text of an AST node (for messages)."""

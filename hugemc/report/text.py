@@ -38,7 +38,8 @@ def render_trace(console: Console, trace: Trace, title: str = "") -> None:
             changes.append(("\n" if changes.plain else "") + m, style="yellow")
         if s.error:
             changes.append(("\n" if changes.plain else "") + "✗ " + s.error, style="bold red")
-        table.add_row(str(s.index), s.thread, f"{display_path(s.file)}:{s.line}", s.code, changes)
+        where = f"{display_path(s.file)}:{s.line}" + (f"\n{s.function}()" if s.function else "")
+        table.add_row(str(s.index), s.thread, where, s.code, changes)
     console.print(table)
 
 
