@@ -806,6 +806,7 @@ class Lowerer:
     def lower_all(self, thread_names: list[str], thread_calls: list[str]) -> None:
         """Lower every thread, property and the init routine."""
         self.temp_pool: dict = {}
+        self.local_cache: dict = {}
         self.auto_sources: dict = {}
         self.ctx: FuncCtx | None = None
         self.thread_nodes = []
@@ -926,6 +927,7 @@ class Lowerer:
             raise self.error(f"'{name}' takes {len(real)} argument(s), {len(args)} given", call_node,
                              hint=f"see its definition at {_coord(fdef.decl)}")
         # bind parameters (arguments were evaluated by the caller, in its context)
+        written = _written_names(fdef.body)
         for p, (aexpr, atype, anode) in zip(real, args):
             if isinstance(p, c_ast.EllipsisParam):
                 raise self.error("variadic functions are not supported", p)
@@ -933,6 +935,10 @@ class Lowerer:
             if isinstance(pt, (StructType, ArrayType)):
                 raise self.error("struct and array parameters are not supported", p,
                                  hint="pass a pointer to a global instead")
+            if p.name not in written and self._can_alias(pt, aexpr, atype):
+                # the callee never assigns this parameter: it names the argument itself
+                self.ctx.scopes[-1][p.name] = (aexpr, pt) if isinstance(aexpr, Const) else (aexpr.slot, pt)
+                continue
             slot = self.declare_local(p.name, pt, p)
             self.slots[slot].role = "param"
             self.loc = self.mkloc(call_node)
@@ -953,6 +959,24 @@ class Lowerer:
         self.ctx = outer_ctx
         self.call_stack.pop()
 
+    def _can_alias(self, pt, aexpr, atype) -> bool:
+        """Whether a parameter can simply name its argument (a constant or a caller's local)."""
+        if isinstance(aexpr, Const):
+            if isinstance(pt, PtrType):
+                return aexpr.value == 0 or isinstance(atype, PtrType)
+            if isinstance(pt, IntType) and pt.is_bool:
+                return aexpr.value in (0, 1)
+            lo, hi = self.default_domain(pt) if isinstance(pt, IntType) else (0, 0)
+            return lo <= aexpr.value <= hi
+        if not isinstance(aexpr, Var) or self.slots[aexpr.slot].kind == ir.GLOBAL:
+            return False
+        at = self.slots[aexpr.slot].ctype
+        if isinstance(pt, PtrType):
+            return isinstance(at, PtrType) and same_pointee(pt.target, at.target)
+        if isinstance(pt, IntType) and isinstance(at, IntType):
+            return not pt.is_bool or at.is_bool
+        return False
+
     def declare_local(self, name: str, t: CType, node, dom=None) -> int:
         if isinstance(t, (StructType, ArrayType)) and not self._local_aggregate_ok(t):
             raise self.error(f"local '{name}' of type {type_name(t)} is not supported", node,
@@ -964,11 +988,20 @@ class Lowerer:
         if dom is None:
             dom = self.range_for(node, name)
         fname = self.ctx.name
-        base = len(self.slots)
-        for lname, lt, ldom in leaves(t, name):
-            s = self.new_slot(f"{self.owner_name}.{fname}.{lname}", lt, None, self.slot_kind,
-                              thread=self.owner, dom=ldom or dom, func=fname, var=lname)
-            self.local_slots.append(s)
+        # one set of slots per declaration and thread, shared by every inlined
+        # call (calls never overlap: there is no recursion)
+        c = getattr(node, "coord", None)
+        key = (self.owner, self.owner_name, self.slot_kind, fname, name,
+               (c.file, c.line, c.column) if c is not None else None)
+        if key in self.local_cache:
+            base = self.local_cache[key]
+        else:
+            base = len(self.slots)
+            for lname, lt, ldom in leaves(t, name):
+                s = self.new_slot(f"{self.owner_name}.{fname}.{lname}", lt, None, self.slot_kind,
+                                  thread=self.owner, dom=ldom or dom, func=fname, var=lname)
+                self.local_slots.append(s)
+            self.local_cache[key] = base
         self.ctx.scopes[-1][name] = (base, t)
         return base
 
@@ -1256,6 +1289,8 @@ class Lowerer:
             for scope in reversed(self.ctx.scopes):
                 if name in scope:
                     base, t = scope[name]
+                    if isinstance(base, Const):
+                        return base, t
                     return self.read_place(Place(t, base=base), node)
         if name in self.consts:
             v, t = self.consts[name]
@@ -1298,6 +1333,8 @@ class Lowerer:
                 for scope in reversed(self.ctx.scopes):
                     if name in scope:
                         base, t = scope[name]
+                        if isinstance(base, Const):
+                            raise self.error(f"'{name}' is not assignable here", node)  # pragma: no cover
                         return Place(t, base=base)
             if name in self.globals:
                 base, t = self.globals[name]
@@ -1910,6 +1947,30 @@ def _fold(e):
     except Fault:
         return e
     return e
+
+
+def _written_names(body) -> set[str]:
+    """Names a function body assigns, increments, takes the address of, or redeclares."""
+    out: set[str] = set()
+
+    class V(c_ast.NodeVisitor):
+        def visit_Assignment(self, n):
+            if isinstance(n.lvalue, c_ast.ID):
+                out.add(n.lvalue.name)
+            self.generic_visit(n)
+
+        def visit_UnaryOp(self, n):
+            if n.op in ("++", "--", "p++", "p--", "&") and isinstance(n.expr, c_ast.ID):
+                out.add(n.expr.name)
+            self.generic_visit(n)
+
+        def visit_Decl(self, n):
+            if n.name:
+                out.add(n.name)
+            self.generic_visit(n)
+
+    V().visit(body)
+    return out
 
 
 def _is_expr(node) -> bool:
