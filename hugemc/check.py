@@ -55,9 +55,12 @@ def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
     path = Path(path)
     try:
         sc = load_scenario(path, list(opt.include))
-        program = build_program(sc)
     except HugemcError as e:
         return error_result(path, e)
+    try:
+        program = build_program(sc)
+    except HugemcError as e:
+        return replace(error_result(path, e), name=sc.name)
     return check_program(sc, program, opt, progress)
 
 
@@ -81,19 +84,21 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         trace = build_trace(program, model.interp, found)
         loc = found.loc
         last = trace.steps[-1] if trace.steps else None
-        file = loc.file if loc is not None else (last.file if last else "")
+        file = display_path(loc.file) if loc is not None else (last.file if last else "")
         line = loc.line if loc is not None else (last.line if last else 0)
         violations.append(Violation(name, found.kind, found.message, trace, file, line))
     violations.sort(key=lambda v: (len(v.trace.steps), v.property))
     warnings = [Violation("warning", "warning", f.message, build_trace(program, model.interp, f),
-                          f.loc.file if f.loc else "", f.loc.line if f.loc else 0)
+                          display_path(f.loc.file) if f.loc else "", f.loc.line if f.loc else 0)
                 for f in raw.warnings.values()]
 
     props = []
     violated = {v.property for v in violations}
     for p in program.properties:
         if p.kind == ir.REACHABLE:
-            if p.name in raw.reached:
+            if p.name in violated:
+                status, witness = "violated", None  # evaluating it faulted
+            elif p.name in raw.reached:
                 status = "reached"
                 witness = build_trace(program, model.interp, raw.reached[p.name])
             else:
@@ -102,7 +107,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         else:
             status = "violated" if p.name in violated else ("holds" if raw.complete else "unknown")
             witness = None
-        props.append(PropertyResult(p.name, p.kind, p.description, status, p.loc.file, p.loc.line, witness))
+        props.append(PropertyResult(p.name, p.kind, p.description, status, display_path(p.loc.file), p.loc.line,
+                                    witness))
 
     problems = []
     exp_set = set(sc.expect_violated)

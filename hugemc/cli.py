@@ -91,6 +91,9 @@ def suite_paths(cwd: Path) -> list[Path]:
         out: list[Path] = []
         for g in globs:
             out += [p for p in sorted(cwd.glob(g)) if p.name not in CONFIG_NAMES]
+        if not out:
+            raise HugemcError("the configured suite matches no scenario file", SourceLoc(str(cfg)),
+                              hint="check the scenarios globs: " + ", ".join(globs))
         return out
     raise HugemcError("no scenario given and no suite configured",
                       hint='give scenario files or folders, or add scenarios = ["examples/*.toml"] '
@@ -219,7 +222,7 @@ def trace(result, scenario, violation, fmt, color, width) -> None:
                     sys.stdout.write("\n")
                 else:
                     console = Console(no_color=(color is False), width=width, highlight=False)
-                    console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False)
+                    console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False, highlight=False)
                     render_trace(console, v.trace)
                 return
     names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]

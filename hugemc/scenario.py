@@ -262,9 +262,13 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
             time_limit=float(check["time_limit"]) if "time_limit" in check else None,
             max_memory=parse_size(check["max_memory"]) if "max_memory" in check else None,
         )
+        if (bounds.time_limit is not None and bounds.time_limit <= 0) or \
+                (bounds.max_memory is not None and bounds.max_memory <= 0):
+            raise ValueError("non-positive bound")
     except (ValueError, TypeError):
         raise _err(path, text, "check", "bad value in [check]",
-                   hint="max_states and max_depth are integers, time_limit seconds, max_memory like \"2G\"") from None
+                   hint="positive values: max_states and max_depth integers, time_limit seconds, "
+                   "max_memory like \"2G\"") from None
 
     name = data.get("name", path.stem)
     if not isinstance(name, str):

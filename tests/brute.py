@@ -16,7 +16,10 @@ by plain breadth-first search under the step rule documented for hugemc:
   it has already run (a loop whose path touches only locals takes one step
   per iteration);
 * an expression reading several globals is one load step per read, left to
-  right; ``&&``, ``||`` and ``?:`` evaluate their operands lazily;
+  right; ``&&``, ``||`` and ``?:`` evaluate their operands lazily; a plain
+  store ``X = E`` keeps the loaded values until the store computes ``E``,
+  while a builtin's value argument (``WRITE_ONCE(X, E)``, ``atomic_add(E, &X)``)
+  is computed into one temporary at its last load, before the builtin's step;
 * a state is (global values, each thread's position, the values of the
   locals *live* at that position); dead locals are forgotten at step ends;
 * errors (failed ``assert``, a store outside a global's domain, unlocking a
@@ -40,24 +43,35 @@ the operands of ``+`` unspecified, and only there would it be visible.
 Statements (what the C renderer and the lowering both read)::
 
     ("assign", X, E, style)      X = E; | WRITE_ONCE(X, E); | atomic_set(&X, E); | smp_store_release(&X, E);
-    ("incr", X, E, style)        X++ / X-- / ++X / X += E / X -= E   (E: constant, local or one global)
+    ("incr", X, E, style)        X++ / X-- / ++X / --X / X += E / X -= E   (E: constant, local or one global)
     ("rmw", fn, X, args, dst)    an atomic_* builtin; dst: local receiving its result, or None
     ("lock", L) / ("unlock", L)  spin_lock(&L) / spin_unlock(&L)
     ("trylock", L, body)         if (spin_trylock(&L)) { body spin_unlock(&L); }
     ("atomic", decls, body)      int decls...; ATOMIC { body }   (body: atomic statements)
-    ("decl", v, E, style)        int v = E; | int v = READ_ONCE(X); | atomic_read(&X) | smp_load_acquire(&X)
+    ("decl", v, E, style, rng)   int v [__range(lo, hi)] = E; | = READ_ONCE(X); | atomic_read(&X) | smp_load_acquire(&X)
     ("nondet", v, lo, hi, excl, then, else)
                                  int v = nondet_int(lo, hi); [assume(v != excl);] if (v) {then} else {else}
     ("if", C, then, else)        if (C) { then } else { else }
-    ("assert", C) / ("assume", C)
+    ("assert", C) / ("bug_on", C) / ("assume", C)
+    ("warn", C, wid)             WARN_ON(C);  (wid identifies the statement)
+    ("print", args)              pr_info("...", args);
     ("spin", X, k)               while (X != k) ;
     ("while", C, body)           while (C) { body }
+    ("do", body, C)              do { body } while (C);
     ("for", v, n, body)          for (int v = 0; v < n; v++) { body }
+    ("break",) / ("continue",)   inside loops
+    ("switch", E, cases, default)
+                                 switch (E) { case k: body [break;] ... default: body [break;] }
+                                 cases: [(k, body, brk)], default: (body, brk) or None
     ("call", h, args, dst)       [int dst =] h(args);   (h: a Helper, inlined)
+    ("return", E)                return [E];   (E None in void functions)
 
 Atomic statements (inside ATOMIC bodies; may read and write globals freely)::
 
     ("store", X, E), ("set", v, E), ("aif", C, then, else), ("aassume", C), ("acheck", C, kind)
+
+Globals whose name starts with ``ghost_`` are ghost state: reading or writing
+them is never a shared access (it is local computation of the step around it).
 """
 
 from __future__ import annotations
@@ -524,6 +538,15 @@ class Lowering:
             return ("l", t)
         return (tag,) + tuple(self.value(x) for x in e[1:])
 
+    def pin(self, e, v):
+        """A builtin's value argument that reads globals is computed into a temporary
+        in the step of its last load (C evaluates arguments before the call)."""
+        if not globals_in(e):
+            return v
+        t = self.temp()
+        self.emit("local", ("set", t, v))
+        return ("l", t)
+
     def stmts(self, ss) -> None:
         for s in ss:
             self.stmt(s)
@@ -545,7 +568,10 @@ class Lowering:
         k = s[0]
         tid = self.tid
         if k == "assign":
-            self.emit("shared", ("store", s[1], self.value(s[2])))
+            v = self.value(s[2])
+            if s[3] is not None:
+                v = self.pin(s[2], v)
+            self.emit("shared", ("store", s[1], v))
         elif k == "incr":
             _, x, e, style = s
             t = self.temp()
@@ -559,7 +585,7 @@ class Lowering:
             self.emit("shared", ("store", x, new))
         elif k == "rmw":
             _, fn, x, args, dst = s
-            vals = [self.value(a) for a in args]
+            vals = [self.pin(a, self.value(a)) for a in args]
             res = self.temp()
             self.atomic(rmw_body(fn, x, vals, res))
             if dst is not None:
@@ -616,9 +642,10 @@ class Lowering:
                 self.emit("local", ("set", m[p], v))
             self.stmts(rename(list(h.body), m))
             if h.ret is not None:
+                # the result is stored even when the caller drops it: the
+                # locals it reads are live until the return
                 r = self.value(rename(h.ret, m))
-                if dst is not None:
-                    self.emit("local", ("set", dst, r))
+                self.emit("local", ("set", dst if dst is not None else self.temp(), r))
         else:
             raise AssertionError(k)
 

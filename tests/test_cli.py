@@ -86,3 +86,22 @@ def test_suite_from_pyproject(tmp_path):
     assert "1 scenario(s): 1 met" in r.stdout
     r = hugemc("check", cwd=tmp_path / "..")
     assert r.returncode == 2 and "no scenario given" in r.stderr
+
+
+def test_code_with_brackets_is_not_markup(tmp_path):
+    src = "int arr[3] __range(0, 1);\nvoid oob(void) { int i = 3; arr[i] = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "oob()"}, expect=["out_of_bounds"])
+    r = hugemc("check", p, "--no-color", "--width", "200")
+    assert r.returncode == 0
+    assert "arr[i] = 1;" in r.stdout and "out of bounds" in r.stdout
+
+
+def test_empty_suite_is_an_error(tmp_path):
+    (tmp_path / "hugemc.toml").write_text('scenarios = ["nothing/*.toml"]\n')
+    r = hugemc("check", cwd=tmp_path)
+    assert r.returncode == 2 and "matches no scenario" in r.stderr
+
+
+def test_max_depth_equal_to_depth_is_complete():
+    assert hugemc("check", EXAMPLES / "lost-update.toml", "--max-depth", "6").returncode == 0
+    assert hugemc("check", EXAMPLES / "lost-update.toml", "--max-depth", "5").returncode == 3

@@ -132,3 +132,24 @@ def test_real_entry_point_no_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", str(p)], capture_output=True, text=True)
     assert r.returncode == 2
     assert "Traceback" not in r.stdout + r.stderr and "error:" in r.stdout + r.stderr
+
+
+def test_const_sizes_and_initial_value_outside_domain(tmp_path):
+    ok = "static const int N = 3;\nint a[N] __range(0, 2);\nvoid t(void) { a[N - 1] = 2; }\n"
+    code, out = run_cli(write_scenario(tmp_path, ok, {"t": "t()"}))
+    assert code == 0, out
+    bad = "int g __range(0, 3) = 5;\nvoid t(void) { g = 1; }\n"
+    code, out = run_cli(write_scenario(tmp_path, bad, {"t": "t()"}))
+    assert code == 2
+    assert_diagnostic(out, "m.c", 1, "widen the domain")
+
+
+def test_bad_bounds_and_unmatched_domain_override(tmp_path):
+    p = write_scenario(tmp_path, GOOD_C, {"t": "t()"}, extra="[check]\ntime_limit = -1")
+    code, out = run_cli(p)
+    assert code == 2 and "bad value in [check]" in out
+    p = write_scenario(tmp_path, GOOD_C, {"t": "t()"}, extra='[domains]\n"gg" = [0, 1]')
+    code, out = run_cli(p)
+    assert code == 2
+    assert_diagnostic(out, "s.toml", 5)
+    assert "matches no global slot" in out

@@ -51,13 +51,13 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     max_states = limits.max_states
     max_depth = limits.max_depth
     check_every = 2048
+    frontier_only = False  # at the depth limit: check the last level, add nothing new
     while cursor < len(states):
         if cursor == level_end:
             depth += 1
             level_end = len(states)
             if max_depth is not None and depth >= max_depth:
-                r.complete, r.limit = False, "max_depth"
-                break
+                frontier_only = True
         s = states[cursor]
         res.clear()
         expand(s, res, errs, warns)
@@ -72,6 +72,9 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
         transitions += len(res)
         for t in res:
             if t not in index:
+                if frontier_only:
+                    r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists
+                    continue
                 index[t] = len(states)
                 states.append(t)
                 parent.append(cursor)

@@ -9,6 +9,7 @@ can never show something the model cannot do.
 
 from __future__ import annotations
 
+from ..diagnostics import display_path
 from ..ir import GLOBAL, LOCAL, Program
 from ..ir.interp import Interpreter, Outcome
 from ..result import Op, Trace, TraceStep
@@ -39,11 +40,11 @@ def visible(program: Program, slot: int) -> bool:
 
 
 def state_dict(program: Program, state: tuple, only_globals: bool = False) -> dict:
-    """The visible slots of a state, by name."""
+    """The visible slots of a state, by name (globals, and declared locals that hold a value)."""
     out = {}
     for i in range(program.nstate):
         s = program.slots[i]
-        if s.kind == GLOBAL or (not only_globals and s.kind == LOCAL and state[i] is not None):
+        if s.kind == GLOBAL or (not only_globals and visible(program, i) and state[i] is not None):
             out[s.name] = show_value(program, i, state[i])
     return out
 
@@ -79,7 +80,7 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
             ops[-1].reads.update(rd)
             ops[-1].message = ops[-1].message or msg
         else:
-            ops.append(Op(op.loc.file, op.loc.line, op.loc.text, changes, msg, rd))
+            ops.append(Op(display_path(op.loc.file), op.loc.line, op.loc.text, changes, msg, rd))
     interp_plan = interp.plans[o.thread]
     for op in o.ops:
         nd = thread.nodes[op.pc]
@@ -98,7 +99,7 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
         loc = nxt[0].loc if nxt else thread.nodes[o.ops[0].pc].loc
     messages = [op.message for op in o.ops if op.message]
     messages += [f"WARNING: {op.warning}" for op in o.ops if op.warning]
-    return TraceStep(k, thread.name, loc.file, loc.line, loc.text, _changes(program, before, after_vec, written),
+    return TraceStep(k, thread.name, display_path(loc.file), loc.line, loc.text, _changes(program, before, after_vec, written),
                      messages, o.error.message if o.error is not None else None, ops, reads, loc.func)
 
 

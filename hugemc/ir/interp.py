@@ -111,7 +111,10 @@ class Evaluator:
         if isinstance(e, Var):
             x = v[e.slot]
             if x is None:
-                raise Fault(UNINIT, f"read of uninitialised '{self.slots[e.slot].name}'")
+                sl = self.slots[e.slot]
+                if sl.role == "temp":
+                    raise Fault(UNINIT, "read of an uninitialised value (a function that returned without a value?)")
+                raise Fault(UNINIT, f"read of uninitialised '{sl.name}'")
             if self.reads is not None and self.slots[e.slot].kind == GLOBAL:
                 self.reads.setdefault(e.slot, x)
             return x

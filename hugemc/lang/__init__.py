@@ -85,6 +85,7 @@ def build_program(sc: Scenario) -> Program:
             opts.unsigned_domain = (lo, hi)
         else:
             overrides.append((k, lo, hi))
+            opts.domain_locs[k] = sc.key_loc(k)
     opts.domain_overrides = overrides
     lw = Lowerer(ast, ranges, opts, source_lines)
     lw.collect()

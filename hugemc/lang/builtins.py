@@ -376,10 +376,11 @@ def _b_nondet_bool(lw, args, node, used):
 
 
 def _b_nondet_int(lw, args, node, used):
-    lo = _val(lw, args[0])
-    hi = _val(lw, args[1])
+    lo, _ = lw.rvalue(args[0])
+    hi, _ = lw.rvalue(args[1])
     if lw.has_shared(lo) or lw.has_shared(hi):
-        raise lw.error("nondet_int bounds must not read shared state", node)
+        raise lw.error("nondet_int bounds must not read shared state", node,
+                       hint="read the value into a local first")
     return _choose(lw, lo, hi), INT
 
 

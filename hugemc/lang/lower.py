@@ -64,6 +64,7 @@ class Options:
     int_domain: tuple[int, int] = (-128, 127)
     unsigned_domain: tuple[int, int] = (0, 255)
     domain_overrides: list = field(default_factory=list)  # [(glob, lo, hi)]
+    domain_locs: dict = field(default_factory=dict)  # glob -> SourceLoc in the scenario
     fatal_warnings: bool = False
 
 
@@ -83,6 +84,7 @@ class SlotRec:
     func: str = ""
     var: str = ""
     role: str = ""
+    coord: object = None  # declaration (globals), for messages
 
 
 @dataclass
@@ -226,11 +228,10 @@ class Lowerer:
                     # a struct or enum definition on its own
                     self.resolve_type(ext.type, ext)
                     continue
-                if "extern" in (ext.storage or []) and ext.init is None:
-                    t = self.resolve_type(ext.type, ext)
-                    pending_globals.append((ext, t))
-                    continue
                 t = self.resolve_type(ext.type, ext)
+                if "const" in (ext.quals or []) and isinstance(t, IntType) and ext.init is not None:
+                    self.consts[ext.name] = (self.const_eval(ext.init), t)  # usable in later sizes
+                    continue
                 pending_globals.append((ext, t))
             elif isinstance(ext, c_ast.Pragma):
                 continue
@@ -482,7 +483,8 @@ class Lowerer:
             if isinstance(lt, PtrType) and isinstance(lt.target, VoidType):
                 raise self.error(f"'{lname}' is a void pointer; only typed pointers are supported", decl)
             init = inits[k] if inits is not None else 0
-            self.new_slot(lname, lt, init, ir.GLOBAL, dom=d)
+            sl = self.new_slot(lname, lt, init, ir.GLOBAL, dom=d)
+            self.slots[sl].coord = decl.coord
         self.globals[name] = (base, t)
 
     def flatten_init(self, init, t: CType, decl) -> list[int]:
@@ -843,9 +845,7 @@ class Lowerer:
         self.routine_name = fdef.decl.name
         start = self.emit(Jump)
         self.inline_body(fdef, [], ret_slot, ret_type, fdef)
-        self.loc = self.mkloc(fdef.body) if fdef.body.block_items else self.loc
-        end_coord = getattr(fdef.body, "end_coord", None)  # pycparser has no end coord
-        del end_coord
+        self.loc = ir.NOLOC  # returning is not a line of the model
         self.emit(Exit)
         return self.finish_cfg(start)
 
@@ -911,7 +911,7 @@ class Lowerer:
     def inline_body(self, fdef: c_ast.FuncDef, args: list, ret_slot, ret_type, call_node) -> None:
         name = fdef.decl.name
         if name in self.call_stack:
-            chain = " -> ".join(self.call_stack + [name])
+            chain = " -> ".join(n for n in self.call_stack + [name] if not n.startswith("__hugemc_"))
             raise self.error(f"recursion is not supported: {chain}", call_node,
                              hint="models are inlined; rewrite the recursion as a loop")
         self.call_stack.append(name)
@@ -1766,13 +1766,14 @@ class Lowerer:
         for k, u in enumerate(used):
             if not u:
                 pat = self.opt.domain_overrides[k][0]
-                raise HugemcError(f"domain override '{pat}' matches no global slot",
+                raise HugemcError(f"domain override '{pat}' matches no global slot", self.opt.domain_locs.get(pat),
                                   hint=did_you_mean(pat, [s.name for s in self.slots if s.kind == ir.GLOBAL])
                                   or "patterns use * and name slots like pages[*]._refcount")
         for s in self.slots:
             if s.init is not None and s.kind == ir.GLOBAL and not s.lo <= s.init <= s.hi:
-                raise HugemcError(f"initial value {s.init} of '{s.name}' is outside its domain {s.lo}..{s.hi}",
-                                  hint="widen the domain with __range(lo, hi) or in the scenario's [domains]")
+                raise self.error(f"initial value {s.init} of '{s.name}' is outside its domain {s.lo}..{s.hi}",
+                                 coord=s.coord,
+                                 hint="widen the domain with __range(lo, hi) or in the scenario's [domains]")
         # local slot names: thread.var when unique in the thread
         from collections import Counter
         cnt = Counter((s.thread, s.kind, s.var) for s in self.slots

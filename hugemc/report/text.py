@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -22,7 +23,7 @@ def fmt_changes(changes: dict) -> str:
 
 def render_trace(console: Console, trace: Trace, title: str = "") -> None:
     """Print a trace as a table, one row per step."""
-    table = Table(title=title or None, title_justify="left", show_lines=False, expand=False,
+    table = Table(title=escape(title) if title else None, title_justify="left", show_lines=False, expand=False,
                   header_style="bold")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("thread", no_wrap=True)
@@ -39,7 +40,7 @@ def render_trace(console: Console, trace: Trace, title: str = "") -> None:
         if s.error:
             changes.append(("\n" if changes.plain else "") + "✗ " + s.error, style="bold red")
         where = f"{display_path(s.file)}:{s.line}" + (f"\n{s.function}()" if s.function else "")
-        table.add_row(str(s.index), s.thread, where, s.code, changes)
+        table.add_row(str(s.index), Text(s.thread), Text(where), Text(s.code), changes)
     console.print(table)
 
 
@@ -74,15 +75,15 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
             console.print(Text(r.error or "error", style="red"), soft_wrap=True)
             console.print()
             continue
-        console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {exp}")
+        console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {escape(str(exp))}")
         for p in r.problems:
-            console.print(f"  [red]problem:[/red] {p}")
+            console.print(f"  [red]problem:[/red] {escape(p)}")
         for v in r.violations:
-            console.print(f"  [bold red]{v.property}[/bold red] ({v.kind}): {v.message}"
+            console.print(f"  [bold red]{escape(v.property)}[/bold red] ({v.kind}): {escape(v.message)}"
                           f" — counterexample, {len(v.trace.steps)} step(s)")
             render_trace(console, v.trace)
         for w in r.warnings:
-            console.print(f"  [yellow]warning[/yellow]: {w.message} at {display_path(w.file)}:{w.line}"
+            console.print(f"  [yellow]warning[/yellow]: {escape(w.message)} at {escape(display_path(w.file))}:{w.line}"
                           f" (first reached after {len(w.trace.steps)} step(s))")
             if verbose:
                 render_trace(console, w.trace)
@@ -95,7 +96,7 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
             for p in r.properties:
                 style = {"holds": "green", "reached": "green", "violated": "red", "unreached": "red"}.get(
                     p.status, "yellow")
-                t.add_row(f"  {p.name}", p.kind, Text(p.status, style=style), p.description)
+                t.add_row(Text(f"  {p.name}"), p.kind, Text(p.status, style=style), Text(p.description))
             console.print(t)
             if verbose:
                 for p in r.properties:

@@ -119,7 +119,7 @@ void __free_pages(struct page *page, int order)
 #endif
 }
 
-/* destroy_compound_page(): what runs when a head's count drops to 0 */
+/* destroy_page(): what runs when a page's count drops to 0 (__put_page in 6.1) */
 void destroy_page(struct page *page)
 {
 	if (PageHead(page)) {
