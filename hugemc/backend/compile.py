@@ -178,26 +178,7 @@ class _Gen:
                 return f"(~{a})"
             return f"(0 if {a} else 1)"
         if isinstance(e, Binary):
-            a = self.expr(e.left, v, known)
-            b = self.expr(e.right, v, known)
-            op = e.op
-            if op == "&&":
-                return f"(1 if ({a} and {b}) else 0)"
-            if op == "||":
-                return f"(1 if ({a} or {b}) else 0)"
-            if op in ("==", "!=", "<", "<=", ">", ">="):
-                return f"({a} {op} {b})"
-            if op == "/":
-                return f"_div({a}, {b})"
-            if op == "%":
-                return f"_mod({a}, {b})"
-            if op == "<<":
-                return f"_shl({a}, {b})"
-            if op == ">>":
-                return f"_shr({a}, {b})"
-            if op in ("+", "-", "*", "&", "|", "^"):
-                return f"({a} {op} {b})"
-            raise AssertionError(op)
+            return _binop_text(e.op, self.expr(e.left, v, known), self.expr(e.right, v, known))
         if isinstance(e, Cond):
             return (f"({self.expr(e.then, v, known)} if {self.expr(e.cond, v, known)} "
                     f"else {self.expr(e.orelse, v, known)})")
@@ -402,18 +383,7 @@ class _Gen:
                     return Evaluator.binop(e.op, a, b)
                 except Fault:
                     raise _Err from None
-            a, b = str(a), str(b)
-            op = e.op
-            if op == "&&":
-                return f"(1 if ({a} and {b}) else 0)"
-            if op == "||":
-                return f"(1 if ({a} or {b}) else 0)"
-            if op in ("==", "!=", "<", "<=", ">", ">="):
-                return f"({a} {op} {b})"
-            fn = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}.get(op)
-            if fn:
-                return f"{fn}({a}, {b})"
-            return f"({a} {op} {b})"
+            return _binop_text(e.op, str(a), str(b))
         if isinstance(e, Cond):
             c = self.rexpr(e.cond, env)
             if isinstance(c, int):
@@ -566,6 +536,23 @@ class _MemoSlow:
                 res.append(tuple(n))
             for msg, loc in ws:
                 warns.append((tid, msg, loc))
+
+
+_CHECKED_OPS = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}
+_PLAIN_OPS = {"+", "-", "*", "&", "|", "^", "==", "!=", "<", "<=", ">", ">="}
+
+
+def _binop_text(op: str, a: str, b: str) -> str:
+    """Python text for a C binary operator applied to two Python expressions (from this module)."""
+    if op == "&&":
+        return f"(1 if ({a} and {b}) else 0)"
+    if op == "||":
+        return f"(1 if ({a} or {b}) else 0)"
+    if op in _CHECKED_OPS:
+        return f"{_CHECKED_OPS[op]}({a}, {b})"
+    if op in _PLAIN_OPS:
+        return f"({a} {op} {b})"
+    raise AssertionError(op)
 
 
 def _chk_idx(i):

@@ -225,6 +225,36 @@ class Evaluator:
             raise Fault(OUT_OF_BOUNDS, f"dereference of {t.names[i] if t.names else i}, one past the end")
         return s + m.offset
 
+    def run_simple(self, node, vec: list, op: "Op") -> int | None:
+        """Execute a node other than Exit and Choose; the next pc, or None if an assume cut the path.
+
+        A warning that fires is recorded on ``op`` (fatal ones raise).
+        """
+        if isinstance(node, Assign):
+            self.store(node.dst, self.eval(node.value, vec), vec, op.changes)
+            return node.next
+        if isinstance(node, Branch):
+            return node.then if self.eval(node.cond, vec) else node.orelse
+        if isinstance(node, Jump):
+            return node.next
+        if isinstance(node, Assume):
+            return node.next if self.eval(node.cond, vec) else None
+        if isinstance(node, Check):
+            if not self.eval(node.cond, vec):
+                raise Fault(node.kind, node.message)
+            return node.next
+        if isinstance(node, Warn):
+            if self.eval(node.cond, vec):
+                if self.p.fatal_warnings:
+                    raise Fault(WARNING, node.message)
+                op.warning = node.message
+            return node.next
+        if isinstance(node, Print):
+            args = [self.eval(a, vec) for a in node.args]
+            op.message = f"{node.level}: {format_printk(node.fmt, args)}"
+            return node.next
+        raise AssertionError(f"unknown node {node!r}")
+
     def store(self, dst, value: int, v: list, changes: dict | None) -> None:
         """Store ``value`` into ``dst``, checking the slot's domain."""
         idx = dst.slot if isinstance(dst, Var) else self.address(dst, v)
@@ -285,33 +315,15 @@ class Interpreter(Evaluator):
                 if isinstance(node, Exit):
                     self._finish(tid, DONE, vec, ops, warns, out)
                     return
-                if isinstance(node, Assign):
-                    self.store(node.dst, self.eval(node.value, vec), vec, op.changes)
-                    pc = node.next
-                elif isinstance(node, Branch):
-                    pc = node.then if self.eval(node.cond, vec) else node.orelse
-                elif isinstance(node, Jump):
-                    pc = node.next
-                elif isinstance(node, Assume):
-                    if not self.eval(node.cond, vec):
-                        return  # this path has no successor
-                    pc = node.next
-                elif isinstance(node, Check):
-                    if not self.eval(node.cond, vec):
-                        raise Fault(node.kind, node.message)
-                    pc = node.next
-                elif isinstance(node, Warn):
-                    if self.eval(node.cond, vec):
-                        op.warning = node.message
-                        if self.p.fatal_warnings:
-                            raise Fault(WARNING, node.message)
+                if not isinstance(node, Choose):
+                    nxt = self.run_simple(node, vec, op)
+                    if nxt is None:
+                        return  # an assume cut this path: no successor
+                    if op.warning is not None:
                         warns = warns + [(node.message, node.loc)]
-                    pc = node.next
-                elif isinstance(node, Print):
-                    args = [self.eval(a, vec) for a in node.args]
-                    op.message = f"{node.level}: {format_printk(node.fmt, args)}"
-                    pc = node.next
-                elif isinstance(node, Choose):
+                    pc = nxt
+                    continue
+                if isinstance(node, Choose):  # one successor per value of lo..hi
                     lo = self.eval(node.lo, vec)
                     hi = self.eval(node.hi, vec)
                     for value in range(lo, hi + 1):
@@ -370,30 +382,13 @@ class Interpreter(Evaluator):
                 if isinstance(node, Exit):
                     results.append((vec, ops))
                     return
-                if isinstance(node, Assign):
-                    self.store(node.dst, self.eval(node.value, vec), vec, op.changes)
-                    pc = node.next
-                elif isinstance(node, Branch):
-                    pc = node.then if self.eval(node.cond, vec) else node.orelse
-                elif isinstance(node, Jump):
-                    pc = node.next
-                elif isinstance(node, Assume):
-                    if not self.eval(node.cond, vec):
+                if not isinstance(node, Choose):
+                    nxt = self.run_simple(node, vec, op)
+                    if nxt is None:
                         return
-                    pc = node.next
-                elif isinstance(node, Check):
-                    if not self.eval(node.cond, vec):
-                        raise Fault(node.kind, node.message)
-                    pc = node.next
-                elif isinstance(node, Warn):
-                    if self.eval(node.cond, vec) and self.p.fatal_warnings:
-                        raise Fault(WARNING, node.message)
-                    pc = node.next
-                elif isinstance(node, Print):
-                    args = [self.eval(a, vec) for a in node.args]
-                    op.message = f"{node.level}: {format_printk(node.fmt, args)}"
-                    pc = node.next
-                elif isinstance(node, Choose):
+                    pc = nxt
+                    continue
+                if isinstance(node, Choose):  # one successor per value of lo..hi
                     lo = self.eval(node.lo, vec)
                     hi = self.eval(node.hi, vec)
                     for value in range(lo, hi + 1):

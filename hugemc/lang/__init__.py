@@ -16,11 +16,10 @@ from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
 from ..ir import Program
 from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
-from .annotate import extract_ranges
+from .annotate import extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
 from .preprocess import preprocess
 
-_MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"')
 _PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
 
 
@@ -118,15 +117,10 @@ def build_program(sc: Scenario) -> Program:
 def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> str:
     """Point the generated thread-entry lines back at the scenario's TOML lines."""
     out = []
-    cur_file, cur_line = None, 0
-    for raw in text.split("\n"):
-        m = _MARKER.match(raw)
-        if m:
-            cur_file = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
-            cur_line = int(m.group(1)) - 1
+    for raw, is_marker, cur_file, cur_line in marked_lines(text):
+        if is_marker:
             out.append(raw)
             continue
-        cur_line += 1
         if cur_file == root_name and cur_line in call_lines:
             tl, col = call_lines[cur_line]
             out.append(f'# {tl} "{_c_string(toml_path)}"')

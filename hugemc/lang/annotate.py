@@ -20,6 +20,24 @@ _IDENT = re.compile(r"[A-Za-z_]\w*$")
 RangeKey = tuple[str, int, str]
 
 
+def marked_lines(text: str):
+    """Yield ``(raw line, marker?, file, line)`` for preprocessed text with ``# N "file"`` markers.
+
+    For a marker line, ``file`` and ``line`` are what it sets (the next line's);
+    for other lines, the file and line number they come from.
+    """
+    file, line = "<input>", 0
+    for raw in text.split("\n"):
+        m = _MARKER.match(raw)
+        if m:
+            file = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
+            line = int(m.group(1)) - 1
+            yield raw, True, file, line + 1
+            continue
+        line += 1
+        yield raw, False, file, line
+
+
 def extract_ranges(text: str) -> tuple[str, dict[RangeKey, tuple[str, str, SourceLoc]]]:
     """Blank every ``__range(lo, hi)`` and return ``(text, {key: (lo_text, hi_text, loc)})``.
 
@@ -28,16 +46,8 @@ def extract_ranges(text: str) -> tuple[str, dict[RangeKey, tuple[str, str, Sourc
     """
     out_lines = []
     found: dict[RangeKey, tuple[str, str, SourceLoc]] = {}
-    file, line = "<input>", 0
-    for raw in text.split("\n"):
-        m = _MARKER.match(raw)
-        if m:
-            file = m.group(2).replace('\\"', '"').replace("\\\\", "\\")
-            line = int(m.group(1)) - 1
-            out_lines.append(raw)
-            continue
-        line += 1
-        if "__range" not in raw:
+    for raw, is_marker, file, line in marked_lines(text):
+        if is_marker or "__range" not in raw:
             out_lines.append(raw)
             continue
         chars = list(raw)

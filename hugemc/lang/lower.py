@@ -1851,9 +1851,9 @@ class Lowerer:
         cls, f = rec
         g = {}
         for k, v in f.items():
-            g[k] = _remap_expr(v, remap) if k in ("dst", "value", "cond", "lo", "hi") else v
+            g[k] = ir.remap_expr(v, remap) if k in ("dst", "value", "cond", "lo", "hi") else v
         if "args" in g:
-            g["args"] = tuple(_remap_expr(a, remap) for a in g["args"])
+            g["args"] = tuple(ir.remap_expr(a, remap) for a in g["args"])
         return cls(**g)
 
     def describe(self, fdef) -> str:
@@ -1880,24 +1880,6 @@ class Lowerer:
             ln -= 1
             text = self._source_lines.get((c.file, ln)) or read_source_line(c.file, ln)
         return " ".join(x for x in reversed(lines) if x)
-
-
-def _remap_expr(e, remap):
-    if isinstance(e, Var):
-        return Var(remap[e.slot])
-    if isinstance(e, Mem):
-        return Mem(e.table, _remap_expr(e.index, remap), e.offset)
-    if isinstance(e, Unary):
-        return Unary(e.op, _remap_expr(e.arg, remap))
-    if isinstance(e, Binary):
-        return Binary(e.op, _remap_expr(e.left, remap), _remap_expr(e.right, remap))
-    if isinstance(e, Cond):
-        return Cond(_remap_expr(e.cond, remap), _remap_expr(e.then, remap), _remap_expr(e.orelse, remap))
-    if isinstance(e, PtrAdd):
-        return PtrAdd(e.ptable, _remap_expr(e.ptr, remap), _remap_expr(e.delta, remap))
-    if isinstance(e, PtrDiff):
-        return PtrDiff(e.ptable, _remap_expr(e.left, remap), _remap_expr(e.right, remap))
-    return e
 
 
 def _replace(e, old, new):
