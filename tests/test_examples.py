@@ -9,6 +9,7 @@ EXPECTED = {
     "seed-v1-null-deref": ("violated", {"null_deref": 2}),
     "seed-merged": ("holds", {}),
     "lost-update": ("violated", {"no_lost_update": 6}),
+    "seed-merged-contended": ("holds", {}),
 }
 
 
