@@ -22,10 +22,15 @@ by plain breadth-first search under the step rule documented for hugemc:
   is computed into one temporary at its last load, before the builtin's step;
 * a state is (global values, each thread's position, the values of the
   locals *live* at that position); dead locals are forgotten at step ends;
-* errors (failed ``assert``, a store outside a global's domain, unlocking a
-  lock the thread does not hold) end the step without a successor; a state in
-  which no thread has a successor or an error and some thread has not
-  returned is a deadlock.
+* errors (failed ``assert``/``BUG_ON``, a store outside a domain, unlocking a
+  lock the thread does not hold, a ``WARN_ON`` when warnings are fatal) end
+  the step without a successor; a state in which no thread has a successor or
+  an error and some thread has not returned is a deadlock;
+* a non-fatal ``WARN_ON`` is reported when a path of a step fires it and ends
+  in a successor or an error (a path that is then cut by ``assume`` is not an
+  execution);
+* an ``init`` routine runs atomically before the threads; each of its
+  outcomes is an initial state.
 
 Expressions are tuples::
 
@@ -63,7 +68,8 @@ Statements (what the C renderer and the lowering both read)::
     ("switch", E, cases, default)
                                  switch (E) { case k: body [break;] ... default: body [break;] }
                                  cases: [(k, body, brk)], default: (body, brk) or None
-    ("call", h, args, dst)       [int dst =] h(args);   (h: a Helper, inlined)
+    ("call", h, args, dst)       [int dst =] h(args);   (h: a Helper, inlined; a parameter
+                                 bound to a constant or a local names it, as hugemc does)
     ("return", E)                return [E];   (E None in void functions)
 
 Atomic statements (inside ATOMIC bodies; may read and write globals freely)::
@@ -80,11 +86,16 @@ from collections import deque
 from dataclasses import dataclass, field
 
 DONE = -1
-LOCK_DOMAIN = (-128, 127)   # spinlock_t is an int
+INT_DOMAIN = (-128, 127)   # int (and spinlock_t) without __range
 ASSERTION = "assertion"
 DOMAIN = "domain_overflow"
 UNLOCK = "unlock_unheld"
 DEADLOCK = "deadlock"
+WARNING = "warning"
+
+
+def is_ghost(name: str) -> bool:
+    return name.startswith("ghost_")
 
 
 # ---------------------------------------------------------------------------
@@ -147,16 +158,16 @@ def c_expr(e) -> str:
     return f"({c_expr(e[1])} {tag} {c_expr(e[2])})"
 
 
-def globals_in(e) -> list[str]:
-    """Global reads of ``e`` in left-to-right order, repeats included."""
+def globals_in(e, shared_only: bool = True) -> list[str]:
+    """Global reads of ``e`` in left-to-right order, repeats included (ghosts left out)."""
     tag = e[0]
     if tag == "g":
-        return [e[1]]
+        return [] if shared_only and is_ghost(e[1]) else [e[1]]
     if tag in ("c", "l"):
         return []
     out = []
     for sub in e[1:]:
-        out += globals_in(sub)
+        out += globals_in(sub, shared_only)
     return out
 
 
@@ -180,8 +191,19 @@ def rename(x, m: dict):
         return tuple(rename(y, m) for y in x)
     if isinstance(x, list):
         return [rename(y, m) for y in x]
-    if isinstance(x, Helper):
+    return x
+
+
+def subst_locals(x, m: dict):
+    """Replace the expressions ("l", name) with m[name] anywhere in a tree."""
+    if not m:
         return x
+    if isinstance(x, tuple):
+        if len(x) == 2 and x[0] == "l" and x[1] in m:
+            return m[x[1]]
+        return tuple(subst_locals(y, m) for y in x)
+    if isinstance(x, list):
+        return [subst_locals(y, m) for y in x]
     return x
 
 
@@ -191,7 +213,11 @@ def rename(x, m: dict):
 
 @dataclass(frozen=True)
 class Helper:
-    """``[int|void] name(int params...) { body [return ret;] }``; ``locals``: every local name it declares."""
+    """``[int|void] name(int params...) { body [return ret;] }``; ``locals``: every local name it declares.
+
+    ``ret`` is the value returned at the end of an ``int`` helper (None: void);
+    the body may also ``return`` early.
+    """
 
     name: str
     params: tuple
@@ -250,10 +276,12 @@ def rmw_body(fn: str, x: str, args: list, res: str) -> list:
 class Spec:
     """A generated program.
 
-    ``globals``: (name, lo, hi, init); ``locks``: names; ``helpers``: Helper list
-    (each may call earlier ones); ``funcs``: thread function bodies;
-    ``entries``: the [threads] table as (function index, count);
-    ``props``: (kind, name, expr), kind invariant | final | reachable.
+    ``globals``: (name, lo, hi, init); ``locks``: names (``lock_hi``: optional
+    ``__range(0, hi)`` per lock); ``helpers``: Helper list (each may call
+    earlier ones); ``funcs``: thread function bodies; ``entries``: the
+    [threads] table as (function index, count); ``props``: (kind, name, expr),
+    kind invariant | final | reachable; ``init``: None or a list of
+    ("iset", X, k) / ("inondet", X, lo, hi) run by the scenario's init routine.
     """
 
     globals: list
@@ -262,6 +290,9 @@ class Spec:
     props: list
     entries: list | None = None
     helpers: list = field(default_factory=list)
+    lock_hi: dict = field(default_factory=dict)
+    init: list | None = None
+    fatal_warnings: bool = False
 
     def __post_init__(self) -> None:
         if self.entries is None:
@@ -277,7 +308,8 @@ class Spec:
         for name, lo, hi, init in self.globals:
             lines.append(f"int {name} __range({lo}, {hi})" + (f" = {init};" if init else ";"))
         for lk in self.locks:
-            lines.append(f"spinlock_t {lk};")
+            rng = f" __range(0, {self.lock_hi[lk]})" if lk in self.lock_hi else ""
+            lines.append(f"spinlock_t {lk}{rng};")
         for h in self.helpers:
             ps = ", ".join(f"int {p}" for p in h.params) or "void"
             lines.append(f"{'int' if h.ret is not None else 'void'} {h.name}({ps}) {{")
@@ -289,13 +321,26 @@ class Spec:
             lines.append(f"void f{k}(void) {{")
             lines += c_stmts(body, "  ")
             lines.append("}")
+        if self.init is not None:
+            lines.append("void setup(void) {")
+            for s in self.init:
+                if s[0] == "iset":
+                    lines.append(f"  {s[1]} = {c_expr(('c', s[2]))};")
+                else:
+                    lines.append(f"  {s[1]} = nondet_int({s[2]}, {s[3]});")
+            lines.append("}")
         macro = {"invariant": "INVARIANT", "final": "FINAL", "reachable": "REACHABLE"}
         for kind, name, e in self.props:
             lines.append(f"{macro[kind]}({name}) {{ return {c_expr(e)}; }}")
         return "\n".join(lines) + "\n"
 
     def toml_text(self) -> str:
-        lines = ['models = ["m.c"]', 'property_files = ["m.c"]', 'expect = "holds"', "[threads]"]
+        lines = ['models = ["m.c"]', 'property_files = ["m.c"]', 'expect = "holds"']
+        if self.init is not None:
+            lines.append('init = "setup()"')
+        if self.fatal_warnings:
+            lines.append("fatal_warnings = true")
+        lines.append("[threads]")
         for k, (f, n) in enumerate(self.entries):
             lines.append(f't{k} = "f{f}()"' if n == 1 else f't{k} = {{ call = "f{f}()", count = {n} }}')
         return "\n".join(lines) + "\n"
@@ -344,9 +389,8 @@ def c_stmt(s, ind: str) -> list[str]:
         return [f"{ind}{x} {style} {c_expr(e)};"]
     if k == "rmw":
         _, fn, x, args, dst = s
-        order = RMW_FNS[fn][0]
         it = iter(args)
-        parts = [f"&{x}" if ch == "p" else c_expr(next(it)) for ch in order]
+        parts = [f"&{x}" if ch == "p" else c_expr(next(it)) for ch in RMW_FNS[fn][0]]
         call = f"{fn}({', '.join(parts)})"
         return [f"{ind}int {dst} = {call};" if dst else f"{ind}{call};"]
     if k == "lock":
@@ -362,12 +406,13 @@ def c_stmt(s, ind: str) -> list[str]:
         lines.append(f"{ind}ATOMIC " + blk[0])
         return lines + blk[1:]
     if k == "decl":
-        _, v, e, style = s
+        _, v, e, style, rng = s
+        d = f"int {v}" + (f" __range({rng[0]}, {rng[1]})" if rng else "")
         if style is None:
-            return [f"{ind}int {v} = {c_expr(e)};"]
+            return [f"{ind}{d} = {c_expr(e)};"]
         if style == "READ_ONCE":
-            return [f"{ind}int {v} = READ_ONCE({e[1]});"]
-        return [f"{ind}int {v} = {style}(&{e[1]});"]
+            return [f"{ind}{d} = READ_ONCE({e[1]});"]
+        return [f"{ind}{d} = {style}(&{e[1]});"]
     if k == "nondet":
         _, v, lo, hi, excl, th, el = s
         call = "nondet_bool()" if (lo, hi) == (0, 1) else f"nondet_int({lo}, {hi})"
@@ -379,21 +424,47 @@ def c_stmt(s, ind: str) -> list[str]:
         return _c_if(c_expr(s[1]), s[2], s[3], ind)
     if k == "assert":
         return [f"{ind}assert({c_expr(s[1])});"]
+    if k == "bug_on":
+        return [f"{ind}BUG_ON({c_expr(s[1])});"]
     if k == "assume":
         return [f"{ind}assume({c_expr(s[1])});"]
+    if k == "warn":
+        return [f"{ind}WARN_ON({c_expr(s[1])});"]
+    if k == "print":
+        fmt = " ".join(["x=%d"] * len(s[1]))
+        return [f'{ind}pr_info("{fmt}\\n"{"".join(", " + c_expr(a) for a in s[1])});']
     if k == "spin":
         return [f"{ind}while ({s[1]} != {s[2]}) ;"]
     if k == "while":
         blk = _c_block(s[2], ind)
         return [f"{ind}while ({c_expr(s[1])}) " + blk[0]] + blk[1:]
+    if k == "do":
+        blk = _c_block(s[1], ind)
+        return [f"{ind}do " + blk[0]] + blk[1:-1] + [f"{blk[-1]} while ({c_expr(s[2])});"]
     if k == "for":
         _, v, n, body = s
         blk = _c_block(body, ind)
         return [f"{ind}for (int {v} = 0; {v} < {n}; {v}++) " + blk[0]] + blk[1:]
+    if k == "break":
+        return [f"{ind}break;"]
+    if k == "continue":
+        return [f"{ind}continue;"]
+    if k == "switch":
+        _, e, cases, default = s
+        lines = [f"{ind}switch ({c_expr(e)}) {{"]
+        for val, body, brk in cases:
+            lines.append(f"{ind}case {val}:")
+            lines += c_stmts(body, ind + "  ") + ([f"{ind}  break;"] if brk else [])
+        if default is not None:
+            lines.append(f"{ind}default:")
+            lines += c_stmts(default[0], ind + "  ") + ([f"{ind}  break;"] if default[1] else [])
+        return lines + [f"{ind}}}"]
     if k == "call":
         _, h, args, dst = s
         call = f"{h.name}({', '.join(c_expr(a) for a in args)})"
         return [f"{ind}int {dst} = {call};" if dst else f"{ind}{call};"]
+    if k == "return":
+        return [f"{ind}return;" if s[1] is None else f"{ind}return {c_expr(s[1])};"]
     raise AssertionError(k)
 
 
@@ -494,6 +565,8 @@ class Lowering:
         self.code: list[Ins] = []
         self.ntemp = 0
         self.ninline = 0
+        self.loops: list = []     # (break jumps, continue jumps)
+        self.rets: list = []      # (result temp or None, return jumps)
 
     def temp(self) -> str:
         self.ntemp += 1
@@ -504,8 +577,26 @@ class Lowering:
         self.code.append(Ins(kind, op, [len(self.code) + 1]))
         return len(self.code) - 1
 
+    def jump(self) -> int:
+        return self.emit("local", ("nop",))
+
     def here(self) -> int:
         return len(self.code)
+
+    def patch(self, jumps, target: int) -> None:
+        for j in jumps:
+            self.code[j].succ = [target]
+
+    def load(self, x: str):
+        """A read of global ``x`` as an expression over locals (ghost reads stay inline)."""
+        if is_ghost(x):
+            return ("g", x)
+        t = self.temp()
+        self.emit("shared", ("load", t, x))
+        return ("l", t)
+
+    def store(self, x: str, v) -> None:
+        self.emit("local" if is_ghost(x) else "shared", ("store", x, v))
 
     def value(self, e):
         """Emit the loads (and lazy branches) of ``e``; return an expression over locals."""
@@ -513,16 +604,14 @@ class Lowering:
         if tag in ("c", "l"):
             return e
         if tag == "g":
-            t = self.temp()
-            self.emit("shared", ("load", t, e[1]))
-            return ("l", t)
+            return self.load(e[1])
         if tag in ("&&", "||", "?"):
             rest = e[2:]
             if not any(globals_in(x) for x in rest):
                 return (tag, self.value(e[1])) + tuple(rest)
             c = self.value(e[1])
             t = self.temp()
-            br = self.emit("local", ("branch", c if tag != "?" else ("!=", c, ("c", 0))))
+            br = self.emit("local", ("branch", c))
             if tag == "?":
                 then_v, else_v = e[2], e[3]
             elif tag == "&&":
@@ -530,11 +619,11 @@ class Lowering:
             else:
                 then_v, else_v = ("c", 1), ("!=", e[2], ("c", 0))
             self.emit("local", ("set", t, self.value(then_v)))
-            j = self.emit("local", ("nop",))
+            j = self.jump()
             else_at = self.here()
             self.emit("local", ("set", t, self.value(else_v)))
             self.code[br].succ = [br + 1, else_at]
-            self.code[j].succ = [self.here()]
+            self.patch([j], self.here())
             return ("l", t)
         return (tag,) + tuple(self.value(x) for x in e[1:])
 
@@ -554,12 +643,12 @@ class Lowering:
     def branch(self, cond, th, el) -> None:
         b = self.emit("local", ("branch", cond))
         self.stmts(th)
-        jump_at = self.emit("local", ("nop",)) if el else None
+        jump_at = self.jump() if el else None
         else_start = self.here()
         self.stmts(el)
         self.code[b].succ = [b + 1, else_start]
         if jump_at is not None:
-            self.code[jump_at].succ = [self.here()]
+            self.patch([jump_at], self.here())
 
     def atomic(self, body) -> None:
         self.emit("shared", ("atomic", body))
@@ -571,18 +660,17 @@ class Lowering:
             v = self.value(s[2])
             if s[3] is not None:
                 v = self.pin(s[2], v)
-            self.emit("shared", ("store", s[1], v))
+            self.store(s[1], v)
         elif k == "incr":
             _, x, e, style = s
-            t = self.temp()
-            self.emit("shared", ("load", t, x))
+            t = self.load(x)
             if style in ("++", "pre++"):
-                new = ("+", ("l", t), ("c", 1))
+                new = ("+", t, ("c", 1))
             elif style in ("--", "pre--"):
-                new = ("-", ("l", t), ("c", 1))
+                new = ("-", t, ("c", 1))
             else:
-                new = (style[0], ("l", t), self.value(e))
-            self.emit("shared", ("store", x, new))
+                new = (style[0], t, self.value(e))
+            self.store(x, new)
         elif k == "rmw":
             _, fn, x, args, dst = s
             vals = [self.pin(a, self.value(a)) for a in args]
@@ -607,7 +695,8 @@ class Lowering:
         elif k == "atomic":
             self.atomic(s[2])
         elif k == "decl":
-            self.emit("local", ("set", s[1], self.value(s[2])))
+            _, v, e, style, rng = s
+            self.emit("local", ("set", v, self.value(e), rng))
         elif k == "nondet":
             _, v, lo, hi, excl, th, el = s
             self.emit("local", ("choose", v, lo, hi))
@@ -618,47 +707,122 @@ class Lowering:
             self.branch(self.value(s[1]), s[2], s[3])
         elif k == "assert":
             self.emit("local", ("assert", self.value(s[1])))
+        elif k == "bug_on":
+            self.emit("local", ("assert", ("!", self.value(s[1]))))
         elif k == "assume":
             self.emit("local", ("assume", self.value(s[1])))
+        elif k == "warn":
+            self.emit("local", ("warn", self.value(s[1]), s[2]))
+        elif k == "print":
+            self.emit("local", ("print", tuple(self.value(a) for a in s[1])))
         elif k == "spin":
-            self.loop(("!=", ("g", s[1]), ("c", s[2])), [])
+            self.while_loop(("!=", ("g", s[1]), ("c", s[2])), [])
         elif k == "while":
-            self.loop(s[1], s[2])
+            self.while_loop(s[1], s[2])
+        elif k == "do":
+            _, body, cond = s
+            top = self.here()
+            self.loops.append(([], []))
+            self.stmts(body)
+            brk, cont = self.loops.pop()
+            self.patch(cont, self.here())
+            b = self.emit("local", ("branch", self.value(cond)))
+            self.code[b].succ = [top, b + 1]
+            self.patch(brk, self.here())
         elif k == "for":
             _, v, n, body = s
             self.emit("local", ("set", v, ("c", 0)))
             top = self.here()
             b = self.emit("local", ("branch", ("<", ("l", v), ("c", n))))
+            self.loops.append(([], []))
             self.stmts(body)
+            brk, cont = self.loops.pop()
+            self.patch(cont, self.here())
             inc = self.emit("local", ("set", v, ("+", ("l", v), ("c", 1))))
             self.code[inc].succ = [top]
             self.code[b].succ = [b + 1, self.here()]
+            self.patch(brk, self.here())
+        elif k == "break":
+            self.loops[-1][0].append(self.jump())
+        elif k == "continue":
+            next(c for _, c in reversed(self.loops) if c is not None).append(self.jump())
+        elif k == "switch":
+            _, e, cases, default = s
+            v = self.value(e)
+            entries = []
+            for val, _, _ in cases:
+                b = self.emit("local", ("branch", ("==", v, ("c", val))))
+                entries.append(b)
+                self.code[b].succ = [None, b + 1]
+            fallout = self.jump()
+            self.loops.append(([], None))
+            bodies = list(cases) + ([(None,) + tuple(default)] if default is not None else [])
+            for i, (_, body, brk) in enumerate(bodies):
+                if i < len(cases):
+                    self.code[entries[i]].succ[0] = self.here()
+                else:
+                    self.patch([fallout], self.here())
+                    fallout = None
+                self.stmts(body)
+                if brk:
+                    self.loops[-1][0].append(self.jump())
+            brk, _ = self.loops.pop()
+            self.patch(brk + ([fallout] if fallout is not None else []), self.here())
         elif k == "call":
             _, h, args, dst = s
             vals = [self.value(a) for a in args]
             self.ninline += 1
             m = {name: f"{name}#{self.ninline}" for name in h.locals}
+            consts = {}
             for p, v in zip(h.params, vals):
-                self.emit("local", ("set", m[p], v))
-            self.stmts(rename(list(h.body), m))
-            if h.ret is not None:
+                # a parameter the callee never assigns (ours never do) names its
+                # argument when that is a constant or a local: no copy, so the
+                # argument stays live exactly as long as the parameter is used
+                if v[0] == "l":
+                    m[p] = v[1]
+                elif v[0] == "c":
+                    consts[m[p]] = v
+                else:
+                    self.emit("local", ("set", m[p], v))
+            body = subst_locals(rename(list(h.body), m), consts)
+            ret = subst_locals(rename(h.ret, m), consts) if h.ret is not None else None
+            res = self.temp() if h.ret is not None else None
+            self.rets.append((res, []))
+            saved_loops, self.loops = self.loops, []
+            self.stmts(body)
+            if ret is not None:
                 # the result is stored even when the caller drops it: the
                 # locals it reads are live until the return
-                r = self.value(rename(h.ret, m))
-                self.emit("local", ("set", dst if dst is not None else self.temp(), r))
+                self.emit("local", ("set", res, self.value(ret)))
+            self.loops = saved_loops
+            _, jumps = self.rets.pop()
+            self.patch(jumps, self.here())
+            if dst is not None:
+                self.emit("local", ("set", dst, ("l", res)))
+        elif k == "return":
+            res, jumps = self.rets[-1]
+            if s[1] is not None:
+                self.emit("local", ("set", res, self.value(s[1])))
+            jumps.append(self.jump())
         else:
             raise AssertionError(k)
 
-    def loop(self, cond, body) -> None:
+    def while_loop(self, cond, body) -> None:
         top = self.here()
-        c = self.value(cond)
-        b = self.emit("local", ("branch", c))
+        b = self.emit("local", ("branch", self.value(cond)))
+        self.loops.append(([], []))
         self.stmts(body)
-        j = self.emit("local", ("nop",))
-        self.code[j].succ = [top]
+        brk, cont = self.loops.pop()
+        self.patch(cont, top)
+        self.patch([self.jump()], top)
         self.code[b].succ = [b + 1, self.here()]
+        self.patch(brk, self.here())
 
-    def finish(self) -> list[Ins]:
+    def thread(self, body) -> list[Ins]:
+        self.rets.append((None, []))
+        self.stmts(body)
+        _, jumps = self.rets.pop()
+        self.patch(jumps, self.here())
         self.code.append(Ins("exit", ("exit",), []))
         return self.code
 
@@ -670,8 +834,10 @@ def _uses_defs(ins: Ins):
         return set(), {op[1]}
     if k == "store":
         return locals_in(op[2]), set()
-    if k in ("branch", "assert", "assume"):
+    if k in ("branch", "assert", "assume", "warn"):
         return locals_in(op[1]), set()
+    if k == "print":
+        return set().union(*[locals_in(a) for a in op[1]]), set()
     if k == "set":
         return locals_in(op[2]), {op[1]}
     if k == "choose":
@@ -708,7 +874,9 @@ class Outcome:
     states: int
     violations: dict       # name -> shortest trace length (steps)
     reached: dict          # name -> shortest witness length
+    warnings: dict = field(default_factory=dict)  # warn id -> shortest trace length
     max_states_hit: bool = False
+    warn_then_blocked: bool = False  # some step fired a WARN_ON on a path then cut by assume
 
 
 class Explorer:
@@ -717,94 +885,128 @@ class Explorer:
         self.gnames = [g[0] for g in spec.globals] + list(spec.locks)
         self.dom = {name: (lo, hi) for name, lo, hi, _ in spec.globals}
         for lk in spec.locks:
-            self.dom[lk] = LOCK_DOMAIN
+            self.dom[lk] = (0, spec.lock_hi[lk]) if lk in spec.lock_hi else INT_DOMAIN
         self.code = []
         self.live = []
         for tid, f in enumerate(spec.threads):
-            lw = Lowering(tid)
-            lw.stmts(spec.funcs[f])
-            code = lw.finish()
+            code = Lowering(tid).thread(spec.funcs[f])
             self.code.append(code)
             self.live.append(liveness(code))
+        self.warn_then_blocked = False
 
-    def initial(self):
-        g = tuple([init for _, _, _, init in self.spec.globals] + [0] * len(self.spec.locks))
-        return (g, tuple((0, ()) for _ in self.code))
+    def initial(self) -> list:
+        starts = [{**{name: init for name, _, _, init in self.spec.globals}, **{lk: 0 for lk in self.spec.locks}}]
+        for s in self.spec.init or []:
+            vals = [s[2]] if s[0] == "iset" else list(range(s[2], s[3] + 1))
+            for v in vals:
+                lo, hi = self.dom[s[1]]
+                assert lo <= v <= hi, "init leaves a domain (generator bug)"
+            starts = [{**g, s[1]: v} for g in starts for v in vals]
+        threads = tuple((0, ()) for _ in self.code)
+        out = []
+        for g in starts:
+            st = (tuple(g[n] for n in self.gnames), threads)
+            if st not in out:
+                out.append(st)
+        return out
 
     def run_ins(self, ins: Ins, g: dict, l: dict):
-        """All outcomes of one instruction: ('ok', g, l, next) or ('err', kind)."""
+        """All outcomes of one instruction: ('ok', g, l, next, fired) or ('err', kind)."""
         op = ins.op
         k = op[0]
         nxt = ins.succ[0] if ins.succ else None
         if k == "load":
-            return [("ok", g, {**l, op[1]: g[op[2]]}, nxt)]
+            return [("ok", g, {**l, op[1]: g[op[2]]}, nxt, None)]
         if k == "store":
             v = ev(op[2], g, l)
             lo, hi = self.dom[op[1]]
             if not lo <= v <= hi:
                 return [("err", DOMAIN)]
-            return [("ok", {**g, op[1]: v}, l, nxt)]
+            return [("ok", {**g, op[1]: v}, l, nxt, None)]
         if k == "atomic":
             r = exec_atomic(op[1], g, l, self.dom)
             if r is None:
                 return []
             if r[0] == "err":
                 return [r]
-            return [("ok", r[1], r[2], nxt)]
+            return [("ok", r[1], r[2], nxt, None)]
         if k == "set":
-            return [("ok", g, {**l, op[1]: ev(op[2], g, l)}, nxt)]
+            v = ev(op[2], g, l)
+            rng = op[3] if len(op) > 3 else None
+            if rng is not None and not rng[0] <= v <= rng[1]:
+                return [("err", DOMAIN)]
+            return [("ok", g, {**l, op[1]: v}, nxt, None)]
         if k == "choose":
-            return [("ok", g, {**l, op[1]: v}, nxt) for v in range(op[2], op[3] + 1)]
+            return [("ok", g, {**l, op[1]: v}, nxt, None) for v in range(op[2], op[3] + 1)]
         if k == "branch":
-            return [("ok", g, l, ins.succ[0] if ev(op[1], g, l) else ins.succ[1])]
+            return [("ok", g, l, ins.succ[0] if ev(op[1], g, l) else ins.succ[1], None)]
         if k == "assume":
-            return [("ok", g, l, nxt)] if ev(op[1], g, l) else []
+            return [("ok", g, l, nxt, None)] if ev(op[1], g, l) else []
         if k == "assert":
-            return [("ok", g, l, nxt)] if ev(op[1], g, l) else [("err", ASSERTION)]
-        if k == "nop":
-            return [("ok", g, l, nxt)]
+            return [("ok", g, l, nxt, None)] if ev(op[1], g, l) else [("err", ASSERTION)]
+        if k == "warn":
+            if not ev(op[1], g, l):
+                return [("ok", g, l, nxt, None)]
+            if self.spec.fatal_warnings:
+                return [("err", WARNING)]
+            return [("ok", g, l, nxt, op[2])]
+        if k in ("nop", "print"):
+            return [("ok", g, l, nxt, None)]
         raise AssertionError(k)
 
     def step(self, tid: int, pc: int, g: dict, l: dict):
-        """Outcomes of thread ``tid``'s next step: ('ok', g, pc, live locals) / ('err', kind)."""
+        """Outcomes of thread ``tid``'s next step.
+
+        ('ok', g, pc, live locals, fired warnings) or ('err', kind, fired warnings).
+        """
         code = self.code[tid]
         live = self.live[tid]
         out = []
-        work = [(pc, g, l, False, frozenset())]
+        work = [(pc, g, l, False, frozenset(), frozenset())]
         while work:
-            pc, g, l, unit_done, visited = work.pop()
+            pc, g, l, unit_done, visited, fired = work.pop()
             ins = code[pc]
             if ins.kind == "exit":
-                out.append(("ok", g, DONE, ()))
+                out.append(("ok", g, DONE, (), fired))
                 continue
             if visited and (pc in visited or (unit_done and ins.kind == "shared")):
                 keep = []
                 for v in sorted(live[pc]):
                     assert v in l, f"live local {v} unset at pc {pc} (generator bug)"
                     keep.append((v, l[v]))
-                out.append(("ok", g, pc, tuple(keep)))
+                out.append(("ok", g, pc, tuple(keep), fired))
                 continue
             if ins.kind == "shared":
                 unit_done = True
             visited = visited | {pc}
-            for r in self.run_ins(ins, g, l):
+            results = self.run_ins(ins, g, l)
+            if not results and fired:
+                self.warn_then_blocked = True
+            for r in results:
                 if r[0] == "err":
-                    out.append(r)
+                    out.append(r + (fired,))
                 else:
-                    work.append((r[3], r[1], r[2], unit_done, visited))
+                    f2 = fired | {r[4]} if r[4] is not None else fired
+                    work.append((r[3], r[1], r[2], unit_done, visited, f2))
         return out
 
     def explore(self, max_states: int = 200_000) -> Outcome:
         props = self.spec.props
-        init = self.initial()
-        dist = {init: 0}
-        queue = deque([init])
+        dist = {}
+        queue = deque()
+        for s0 in self.initial():
+            dist[s0] = 0
+            queue.append(s0)
         viol: dict[str, int] = {}
         reached: dict[str, int] = {}
+        warned: dict = {}
 
-        def note(d: dict, name: str, n: int) -> None:
+        def note(d: dict, name, n: int) -> None:
             if name not in d or n < d[name]:
                 d[name] = n
+
+        def result(hit: bool) -> Outcome:
+            return Outcome(len(dist), viol, reached, warned, hit, self.warn_then_blocked)
 
         while queue:
             s = queue.popleft()
@@ -826,10 +1028,12 @@ class Explorer:
                     continue
                 for r in self.step(tid, pc, g, dict(loc)):
                     moved = True
+                    for w in r[-1]:
+                        note(warned, w, d + 1)
                     if r[0] == "err":
                         note(viol, r[1], d + 1)
                         continue
-                    _, g2, pc2, loc2 = r
+                    _, g2, pc2, loc2, _ = r
                     t2 = list(threads)
                     t2[tid] = (pc2, loc2)
                     s2 = (tuple(g2[n] for n in self.gnames), tuple(t2))
@@ -837,10 +1041,10 @@ class Explorer:
                         dist[s2] = d + 1
                         queue.append(s2)
                         if len(dist) > max_states:
-                            return Outcome(len(dist), viol, reached, True)
+                            return result(True)
             if not moved and not done:
                 note(viol, DEADLOCK, d)
-        return Outcome(len(dist), viol, reached)
+        return result(False)
 
 
 def explore(spec: Spec, max_states: int = 200_000) -> Outcome:
