@@ -237,6 +237,7 @@ class _Gen:
                     "    r0 = len(res); w0 = len(warns)",
                     "    try:",
                     "        n = list(s)",
+                    "        nw = ()",
                     f"        nz = [None] * {int(self.nscratch)}"] + body + [
                     "    except Exception:",
                     "        del res[r0:]; del warns[w0:]",
@@ -294,9 +295,9 @@ class _Gen:
                 c = self.expr(node.cond, v, known)
                 if self.p.fatal_warnings:
                     out.append(f"{ind}if {c}: raise _Err")
-                else:
+                else:  # kept with the path: reported only if the path completes
                     w = self.const((tid, node.message, node.loc))
-                    out.append(f"{ind}if {c}: warns.append({w})")
+                    out.append(f"{ind}if {c}: {v}w = {v}w + ({w},)")
                 pc = node.next
             elif isinstance(node, Print):
                 for a in node.args:  # evaluate for faults; the text is made on replay
@@ -309,6 +310,7 @@ class _Gen:
                 out.append(f"{ind}for _c{depth} in range({lo}, {hi} + 1):")
                 out.append(f"{ind}    {m} = {v}[:]")
                 out.append(f"{ind}    {m}z = {v}z[:]")
+                out.append(f"{ind}    {m}w = {v}w")
                 if isinstance(node.dst, Var):
                     s = int(node.dst.slot)
                     out.append(f"{ind}    if not {int(self.slot_lo[s])} <= _c{depth} <= {int(self.slot_hi[s])}:"
@@ -329,6 +331,7 @@ class _Gen:
             out.append(f"{ind}{v}[{int(s)}] = None")
         out.append(f"{ind}{v}[{int(thread.pc_slot)}] = {int(pc)}")
         out.append(f"{ind}res.append(tuple({v}))")
+        out.append(f"{ind}if {v}w: warns.extend({v}w)")
 
     # -- properties ----------------------------------------------------------------
     def routine_function(self, name: str, r: ir.Routine) -> str | None:

@@ -1578,18 +1578,23 @@ class Lowerer:
         """Lower ``node`` detached from the current position.
 
         Returns (result, entry node or None, exit holes). Nothing emitted means
-        the result is a pure expression.
+        the result is a pure expression. The entry is the node control reaches
+        first (found through a sentinel hole), which is not always the first
+        node emitted: a nested short-circuit emits its own right operand first.
         """
         saved = self.cur
-        n0 = len(self.nodes)
-        self.cur = []
+        sentinel = len(self.nodes)
+        self.nodes.append([Jump, {"next": None, "loc": self.loc, "region": self.region}])
+        self.cur = [(sentinel, "next")]
         res = lower(node)
-        if len(self.nodes) == n0:
+        entry = self.nodes[sentinel][1]["next"]
+        if entry is None:
+            self.nodes[sentinel][1]["next"] = sentinel  # unused: an unreachable self-loop, dropped later
             self.cur = saved
             return res, None, None
         exits = self.cur
         self.cur = saved
-        return res, n0, exits
+        return res, entry, exits
 
     def shortcircuit(self, node):
         op = node.op
