@@ -47,3 +47,31 @@ INVARIANT(refcount_conserved)
 			return false;
 	return true;
 }
+
+/*
+ * No leak: when every thread has returned, every page is back in the buddy
+ * allocator or on a hugetlb free list (scenario threads give back what they
+ * take). Catches: references never dropped, pages forgotten on an error path,
+ * blocks only partly freed.
+ */
+FINAL(no_leak)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGES; i++)
+		if (pages[i].ghost_where != WHERE_BUDDY && pages[i].ghost_where != WHERE_HUGETLB_FREE)
+			return false;
+	return true;
+}
+
+/* A page on a hugetlb free list has count 0 and nobody holds a reference. */
+INVARIANT(hugetlb_free_pages_unreferenced)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGES; i++)
+		if (pages[i].ghost_where == WHERE_HUGETLB_FREE &&
+		    (pages[i]._refcount != 0 || pages[i].ghost_refs != 0))
+			return false;
+	return true;
+}

@@ -147,3 +147,26 @@ def test_nondet_branches_the_search(run_c):
     """
     r = run_c(src, {"t": "t()"})
     assert r.ok and r.stats.states == 3  # initial, g=1, g=3
+
+
+def test_ghost_block_rides_along_and_may_only_write_ghosts(run_c):
+    src = """
+    int x __range(0, 2);
+    int y __range(0, 2);
+    int ghost_seen __range(0, 2);
+    void t(void) {
+        x = 1;
+        GHOST { ghost_seen = y + x; }   /* reads real state, adds no step */
+        y = 1;
+    }
+    INVARIANT(ghost_tracks) { return ghost_seen == x; }
+    """
+    r = run_c(src, {"t": "t()"})
+    assert r.verdict == "holds" and r.stats.states == 3  # initial, after x = 1, after y = 1
+    bad = src.replace("ghost_seen = y + x;", "y = 2;")
+    from conftest import write_scenario
+    from hugemc.check import check_scenario
+    import pathlib, tempfile
+    d = pathlib.Path(tempfile.mkdtemp())
+    res = check_scenario(write_scenario(d, bad, {"t": "t()"}))
+    assert res.verdict == "error" and "GHOST code may only write ghost state" in res.error

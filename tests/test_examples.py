@@ -10,6 +10,13 @@ EXPECTED = {
     "seed-merged": ("holds", {}),
     "lost-update": ("violated", {"no_lost_update": 6}),
     "seed-merged-contended": ("holds", {}),
+    "mutant-forget-page": ("violated", {"no_leak": 7}),
+    "mutant-free-despite-ref": ("violated", {"buddy_pages_unreferenced": 5, "no_ref_on_frozen": 7, "assertion": 9}),
+    "mutant-blind-store": ("violated", {"no_ref_on_frozen": 4, "assertion": 6}),
+    "frozen-allocator-2025": ("holds", {}),
+    "prepatch-6.0": ("holds", {}),
+    "free-pages-2020-leak": ("violated", {"no_leak": 11}),
+    "free-pages-2020-fixed": ("holds", {}),
 }
 
 

@@ -208,3 +208,15 @@ def test_memory_limit_makes_search_incomplete(run_c):
     """
     r = run_c(src, {"t": ("inc()", 3)}, max_memory=1)
     assert r.verdict == "incomplete" and r.stats.limit == "max_memory"
+
+
+def test_declared_but_undefined_function_fails_only_when_reached(run_c):
+    src = """
+    int g __range(0, 3);
+    void hook(int x);
+    void t(void) { g = 1; if (g == 2) hook(g); }
+    void u(void) { hook(1); }
+    """
+    assert run_c(src, {"t": "t()"}).verdict == "holds"
+    r = run_c(src, {"t": "u()"}, expect=["assertion"])
+    assert "call of 'hook', which no model of this scenario defines" in r.violations[0].message

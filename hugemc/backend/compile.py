@@ -232,7 +232,7 @@ class _Gen:
         body: list[str] = []
         self.count = 0
         try:
-            self.path(tid, plan, pc, False, frozenset(), "n", da[pc], body, "        ", 0, True)
+            self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True)
             code = [f"def {name}(s, res, errs, warns):",
                     "    r0 = len(res); w0 = len(warns)",
                     "    try:",
@@ -248,7 +248,7 @@ class _Gen:
         self.fallback_pcs.append((tid, pc))
         return "\n".join(code)
 
-    def path(self, tid, plan, pc, units_done, visited, v, known, out, ind, depth, first) -> None:
+    def path(self, tid, plan, pc, units_done, v, known, out, ind, depth, first) -> None:
         """Emit code for the rest of a step from node ``pc`` (static expansion)."""
         thread = self.p.threads[tid]
         nodes = thread.nodes
@@ -257,14 +257,12 @@ class _Gen:
             if self.count > MAX_PATH_NODES or depth > MAX_DEPTH:
                 raise _TooBig
             node = nodes[pc]
-            if not first and stops_before(plan, nodes, pc, units_done, visited):
+            if not first and stops_before(plan, nodes, pc, units_done):
                 self.finish(tid, plan, pc, v, out, ind)
                 return
             first = False
             if plan.region_entry[pc] or (node.region == 0 and plan.shared[pc]):
                 units_done = True
-            if node.region == 0:
-                visited = visited | {pc}
             if isinstance(node, Exit):
                 self.finish(tid, plan, DONE, v, out, ind)
                 return
@@ -274,18 +272,18 @@ class _Gen:
             elif isinstance(node, Jump):
                 pc = node.next
             elif isinstance(node, Branch):
-                # (a loop inside an atomic region unrolls until MAX_PATH_NODES,
-                # then the step is left to the interpreter)
+                # (a loop inside a step unrolls until MAX_PATH_NODES, then the
+                # step is left to the memoised interpreter)
                 c = self.expr(node.cond, v, known)
                 out.append(f"{ind}if {c}:")
-                self.path(tid, plan, node.then, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False)
                 out.append(f"{ind}else:")
-                self.path(tid, plan, node.orelse, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.orelse, units_done, v, known, out, ind + "    ", depth + 1, False)
                 return
             elif isinstance(node, Assume):
                 c = self.expr(node.cond, v, known)
                 out.append(f"{ind}if {c}:")
-                self.path(tid, plan, node.next, units_done, visited, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.next, units_done, v, known, out, ind + "    ", depth + 1, False)
                 return
             elif isinstance(node, Check):
                 c = self.expr(node.cond, v, known)
@@ -319,7 +317,7 @@ class _Gen:
                     k2 = known | {s}
                 else:
                     raise _TooBig
-                self.path(tid, plan, node.next, units_done, visited, m, k2, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.next, units_done, m, k2, out, ind + "    ", depth + 1, False)
                 return
             else:
                 raise AssertionError(f"unknown node {node!r}")

@@ -54,7 +54,7 @@ def _changes(program: Program, before: tuple, after_vec, written: set) -> dict:
     ch = {}
     for i in range(program.nstate):
         a, b = before[i], after_vec[i]
-        if (a != b or i in written) and visible(program, i) and b is not None:
+        if (a != b or (i in written and not program.slots[i].ghost)) and visible(program, i) and b is not None:
             ch[program.slots[i].name] = [show_value(program, i, a), show_value(program, i, b)]
     return ch
 

@@ -47,6 +47,14 @@ typedef unsigned int gfp_t;
 #define ATOMIC if (__hugemc_atomic__)
 
 /*
+ * Ghost code: bookkeeping for properties. It runs inside the step it is in
+ * (never a step of its own), may read anything, and may write only ghost
+ * state (names starting with ghost_).
+ *     GHOST { ghost_dtor_by_reader |= last && head->compound_dtor == HUGETLB_PAGE_DTOR; }
+ */
+#define GHOST if (__hugemc_ghost__)
+
+/*
  * Properties: side-effect-free predicates over the state.
  *     INVARIANT(name) { ... return cond; }   holds in every reachable state
  *     REACHABLE(name) { ... }                true in some reachable state

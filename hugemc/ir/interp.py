@@ -284,11 +284,11 @@ class Interpreter(Evaluator):
             return []
         out: list[Outcome] = []
         vec = list(state) + self.scratch_init
-        self._walk(tid, pc, vec, False, set(), [], [], out, True, 0)
+        self._walk(tid, pc, vec, False, [], [], out, True, 0)
         self.reads = None
         return out
 
-    def _walk(self, tid, pc, vec, units_done, visited, ops, warns, out, first, budget) -> None:
+    def _walk(self, tid, pc, vec, units_done, ops, warns, out, first, budget) -> None:
         thread = self.p.threads[tid]
         plan = self.plans[tid]
         nodes = thread.nodes
@@ -296,18 +296,17 @@ class Interpreter(Evaluator):
             if budget > MAX_NODES_PER_STEP:
                 out.append(Outcome(tid, None, ops, Fault(
                     ASSERTION, f"a step ran more than {MAX_NODES_PER_STEP} operations without ending "
-                    "(an endless loop inside an atomic block?)", nodes[pc].loc), warns))
+                    "(an endless loop that touches no shared state, or one inside an ATOMIC block)",
+                    nodes[pc].loc), warns))
                 return
             budget += 1
             node = nodes[pc]
-            if not first and stops_before(plan, nodes, pc, units_done, visited):
+            if not first and stops_before(plan, nodes, pc, units_done):
                 self._finish(tid, pc, vec, ops, warns, out)
                 return
             first = False
             if plan.region_entry[pc] or (node.region == 0 and plan.shared[pc]):
                 units_done = True
-            if node.region == 0:
-                visited.add(pc)
             op = Op(pc, node.loc)
             ops.append(op)
             self.reads = op.reads
@@ -336,7 +335,7 @@ class Interpreter(Evaluator):
                             f.loc = node.loc
                             out.append(Outcome(tid, None, ops2, f, list(warns)))
                             continue
-                        self._walk(tid, node.next, v2, units_done, set(visited), ops2, list(warns),
+                        self._walk(tid, node.next, v2, units_done, ops2, list(warns),
                                    out, False, budget)
                     return
                 else:

@@ -9,11 +9,12 @@ computation on locals merges into the neighbouring shared step.
 
 Ghost state (``ghost_*`` slots, bookkeeping read only by properties) counts
 as local here: updating it rides along in the step of the operation it
-shadows.
+shadows. Nodes of ``GHOST { }`` blocks (region -1) are never units either,
+whatever they read.
 
-A step also ends, outside atomic regions, when it comes back to a node it has
-already run in this step (a loop whose body touches only locals takes one step
-per iteration), and at ``Exit``. When a step ends, locals that are dead at the
+A step also ends at ``Exit``. A loop whose body touches only locals (or
+ghost state) runs inside the step that reaches it, however many iterations it
+takes (an endless one is reported as an error). When a step ends, locals that are dead at the
 pc where it stopped are reset to "uninitialised", so that stale values of dead
 variables never split states.
 
@@ -68,14 +69,15 @@ def thread_plan(program: Program, thread: Thread) -> ThreadPlan:
     n = len(nodes)
     reads = [node_reads(nd, tables) for nd in nodes]
     writes = [node_writes(nd, tables) for nd in nodes]
-    shared = tuple(bool((reads[i] | writes[i]) & gl) for i in range(n))
+    # ghost code (region < 0) is never a shared access
+    shared = tuple(bool((reads[i] | writes[i]) & gl) and nodes[i].region >= 0 for i in range(n))
 
     preds: list[list[int]] = [[] for _ in range(n)]
     for i, nd in enumerate(nodes):
         for s in node_successors(nd):
             preds[s].append(i)
     region_entry = tuple(
-        nodes[i].region != 0 and all(nodes[p].region != nodes[i].region for p in preds[i])
+        nodes[i].region > 0 and all(nodes[p].region != nodes[i].region for p in preds[i])
         for i in range(n)
     )
 
@@ -103,60 +105,13 @@ def thread_plan(program: Program, thread: Thread) -> ThreadPlan:
     clear_at = tuple(tuple(sorted(local_set - live_in[i])) for i in range(n))
 
     # boundaries: the entry, and every node a step can stop in front of: region
-    # entries, shared nodes, and (for the revisit rule) local nodes on a cycle
-    cyclic = _on_cycle(nodes)
+    # entries and shared nodes outside regions
     bset = {thread.entry}
     for i in range(n):
-        if region_entry[i] or (nodes[i].region == 0 and (shared[i] or cyclic[i])):
+        if region_entry[i] or (nodes[i].region == 0 and shared[i]):
             bset.add(i)
     boundaries = tuple(sorted(b for b in bset if not isinstance(nodes[b], Exit) or b == thread.entry))
     return ThreadPlan(shared, region_entry, clear_at, boundaries)
-
-
-def _on_cycle(nodes: tuple[Node, ...]) -> list[bool]:
-    """For each node, whether it lies on a CFG cycle (iterative Tarjan SCC)."""
-    n = len(nodes)
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    result = [False] * n
-    counter = 0
-    for root in range(n):
-        if index[root] != -1:
-            continue
-        work = [(root, 0)]
-        while work:
-            v, i = work.pop()
-            if i == 0:
-                index[v] = low[v] = counter
-                counter += 1
-                stack.append(v)
-                on_stack[v] = True
-            succ = node_successors(nodes[v])
-            if i < len(succ):
-                work.append((v, i + 1))
-                w = succ[i]
-                if index[w] == -1:
-                    work.append((w, 0))
-                elif on_stack[w]:
-                    low[v] = min(low[v], index[w])
-                continue
-            for w in succ:
-                if on_stack[w] and index[w] > index[v]:
-                    low[v] = min(low[v], low[w])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack[w] = False
-                    comp.append(w)
-                    if w == v:
-                        break
-                if len(comp) > 1 or v in node_successors(nodes[v]):
-                    for w in comp:
-                        result[w] = True
-    return result
 
 
 def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepInfo]:
@@ -181,12 +136,12 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
                 continue
             seen.add((pc, done))
             nd = nodes[pc]
-            if not first and stops_before(plan, nodes, pc, done, visited=None):
+            if not first and stops_before(plan, nodes, pc, done):
                 continue
             if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
                 done = True
                 unit_nodes.append(pc)
-            elif nd.region != 0:
+            elif nd.region > 0:
                 unit_nodes.append(pc)
             rd |= node_reads(nd, tables)
             wr |= node_writes(nd, tables)
@@ -197,20 +152,17 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
     return out
 
 
-def stops_before(plan: ThreadPlan, nodes: tuple[Node, ...], pc: int, units_done: bool,
-                 visited: set[int] | None) -> bool:
-    """The step rule: does a step that has run ``visited`` stop in front of ``pc``?
+def stops_before(plan: ThreadPlan, nodes: tuple[Node, ...], pc: int, units_done: bool) -> bool:
+    """The step rule: does a step stop in front of node ``pc``?
 
-    ``units_done`` says whether the step has already run its unit. Not used
-    for the first node of a step (a step always runs at least one node).
+    ``units_done`` says whether the step has already run its unit (one shared
+    access or one atomic region). Not used for the first node of a step (a
+    step always runs at least one node).
     """
     if plan.region_entry[pc]:
         return units_done
-    nd = nodes[pc]
-    if nd.region != 0:
+    if nodes[pc].region != 0:
         return False
-    if visited is not None and pc in visited:
-        return True
     return units_done and plan.shared[pc]
 
 
@@ -219,7 +171,7 @@ def _classify(nodes, unit_nodes, plan, b, program) -> tuple[str, Loc]:
         nd = nodes[b]
         return ("exit" if isinstance(nd, Exit) else "local"), nd.loc
     first = nodes[unit_nodes[0]]
-    if first.region != 0:
+    if first.region > 0:
         # report the first node of the region that has a real location
         for u in unit_nodes:
             if nodes[u].loc.line:

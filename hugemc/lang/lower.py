@@ -40,6 +40,8 @@ PROPERTY_PREFIXES = {
 THREAD_PREFIX = "__hugemc_thread__"
 INIT_NAME = "__hugemc_init__"
 ATOMIC_MARK = "__hugemc_atomic__"
+GHOST_MARK = "__hugemc_ghost__"
+GHOST_REGION = -1  # region of ghost code: never a unit, never split
 
 BUILTINS = {
     "atomic_read", "atomic_set", "atomic_inc", "atomic_dec", "atomic_add", "atomic_sub",
@@ -137,6 +139,7 @@ class Lowerer:
         self.ptables: dict[tuple, int] = {}
         self.ptable_code: dict[tuple, dict[int, int]] = {}
         self.region_counter = 0
+        self.ghost_depth = 0
         self._line_cache: dict[tuple[str, int], str] = {}
         self._source_lines = source_lines or {}
         self.properties_ast: list[tuple[str, str, c_ast.FuncDef]] = []
@@ -681,7 +684,7 @@ class Lowerer:
     @contextmanager
     def atomic(self):
         """Make what is emitted inside one atomic region (one step)."""
-        if self.region:
+        if self.region:  # already atomic, or ghost code (which is never split)
             yield
             return
         self.region_counter += 1
@@ -778,9 +781,19 @@ class Lowerer:
         return pool[key]
 
     def _emit_assign_raw(self, dst, value) -> None:
+        if self.ghost_depth and not self._ghost_target(dst):
+            raise HugemcError("GHOST code may only write ghost state (ghost_* names) and locals",
+                              SourceLoc(self.loc.file, self.loc.line, self.loc.col),
+                              hint="move the real update out of the GHOST block")
         self.emit(Assign, dst=dst, value=value)
         if isinstance(dst, Var) and self.slots[dst.slot].auto:
             self.note_auto(dst.slot, value)
+
+    def _ghost_target(self, dst) -> bool:
+        if isinstance(dst, Var):
+            sl = self.slots[dst.slot]
+            return sl.kind != ir.GLOBAL or ir.is_ghost_name(sl.name)
+        return not self.is_shared_mem(dst)
 
     def note_auto(self, slot: int, value) -> None:
         self.auto_sources.setdefault(slot, []).append(value)
@@ -1089,6 +1102,19 @@ class Lowerer:
                 raise self.error("ATOMIC blocks have no else", s)
             with self.atomic():
                 self.lower_stmt(s.iftrue)
+            return
+        if isinstance(s.cond, c_ast.ID) and s.cond.name == GHOST_MARK:
+            if s.iffalse is not None:
+                raise self.error("GHOST blocks have no else", s)
+            saved = self.region
+            if saved == 0:
+                self.region = GHOST_REGION
+            self.ghost_depth += 1
+            try:
+                self.lower_stmt(s.iftrue)
+            finally:
+                self.ghost_depth -= 1
+                self.region = saved
             return
         t, f = self.lower_condition(s.cond)
         self.cur = t
@@ -1738,8 +1764,13 @@ class Lowerer:
             from .builtins import lower_builtin
             return lower_builtin(self, name, args, node, used)
         if name in self.prototypes:
-            raise self.error(f"function '{name}' is declared but has no body", node,
-                             hint="models are inlined: define it in a model file")
+            # declared, but no model of this scenario defines it: like an unresolved
+            # symbol, calling it is an error only if it is ever reached
+            self.loc = self.mkloc(node)
+            self.emit(Check, cond=Const(0), kind=ASSERTION,
+                      message=f"call of '{name}', which no model of this scenario defines")
+            rtype = self.resolve_type(self.prototypes[name].type.type, self.prototypes[name])
+            return (Const(0), rtype) if not isinstance(rtype, VoidType) else (Const(0), VOID)
         raise self.error(f"unknown function '{name}'", node,
                          hint=did_you_mean(name, list(self.functions) + sorted(BUILTINS))
                          or "define it in a model file, or check the spelling")

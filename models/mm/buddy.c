@@ -73,10 +73,30 @@ struct page *__alloc_pages(int order, bool comp)
 			pages[pfn + i].ghost_where = WHERE_OWNED;
 		}
 		set_page_refcounted(&pages[pfn]);
+		grant_ref(&pages[pfn]);
 		if (comp && order > 0)
 			prep_compound_page(&pages[pfn], order);
 	}
 	return &pages[pfn];
+}
+
+/*
+ * alloc_frozen_pages(): the frozen-page allocator (around 6.14; hugetlb's
+ * buddy path uses it from 2025): like __alloc_pages(), but the block comes
+ * back with its count already 0, so nobody can take a speculative reference.
+ */
+struct page *alloc_frozen_pages(int order, bool comp)
+{
+	struct page *page;
+
+	ATOMIC {
+		page = __alloc_pages(order, comp);
+		if (page) {
+			set_page_count(page, 0);
+			page->ghost_frozen = true;
+		}
+	}
+	return page;
 }
 
 /* free_the_page(): give a block back to the buddy allocator */
@@ -119,6 +139,9 @@ void __free_pages(struct page *page, int order)
 #endif
 }
 
+/* the hugetlb destructor, in mm/hugetlb.c (an error if reached without it) */
+void free_huge_page(struct page *page);
+
 /* destroy_page(): what runs when a page's count drops to 0 (__put_page in 6.1) */
 void destroy_page(struct page *page)
 {
@@ -128,7 +151,7 @@ void destroy_page(struct page *page)
 			free_the_page(page, page->compound_order);
 			break;
 		case HUGETLB_PAGE_DTOR:
-			BUG();	/* hugetlb models include hugetlb.c's destructor */
+			free_huge_page(page);
 			break;
 		default:
 			free_the_page(page, 0);

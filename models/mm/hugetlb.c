@@ -1,13 +1,23 @@
 /*
- * hugetlb.c - allocating fresh hugetlb pages from the buddy allocator
- * (KERNEL.md §3).
+ * hugetlb.c - fresh hugetlb pages from the buddy allocator, and the pool
+ * (KERNEL.md §3; mm/hugetlb.c as of 6.1 unless a variant says otherwise).
  *
  * alloc_buddy_huge_page() as the 2022 patch "hugetlb: freeze allocated pages
  * before creating hugetlb pages" had it (merged for 6.1), selected by
  * FREEZE_PATCH:
+ *   0     before the patch (6.0): no freeze; the fresh page keeps its count of
+ *         1 through prep and joins the pool through put_page();
  *   1, 2  versions 1 and 2 posted to linux-mm: the head is frozen without
  *         checking that the allocation succeeded (NULL dereference);
- *   3     the merged version: NULL is checked first (default).
+ *   3     the merged version: NULL is checked first (default);
+ *   4     the frozen-page allocator (2025): the buddy allocator hands out the
+ *         block with its count already 0; no freeze, no retry.
+ *
+ * HUGETLB_MUTANT (default 0) plants a bug in the merged version's retry path:
+ *   1  the page whose freeze failed is forgotten instead of __free_pages();
+ *   2  it is given straight back to the buddy allocator, despite the other
+ *      holder's reference;
+ *   3  the freeze is replaced by set_page_count(page, 0).
  */
 #ifndef MM_HUGETLB_C
 #define MM_HUGETLB_C
@@ -20,10 +30,33 @@
 #ifndef HUGETLB_ORDER
 #define HUGETLB_ORDER 1
 #endif
+#ifndef HUGETLB_MUTANT
+#define HUGETLB_MUTANT 0
+#endif
+
+spinlock_t hugetlb_lock __range(0, 16);
+int nr_huge_pages __range(0, NR_PAGES);
+int free_huge_pages __range(0, NR_PAGES);
 
 /* ghost: how the allocation went */
 int ghost_freeze_failures __range(0, 8);	/* freezes of a fresh head that failed */
 bool ghost_alloc_gave_up;			/* both attempts lost the race */
+bool ghost_pool_joined_by_put;			/* (6.0) a put_page() other than the allocator's added the page */
+
+/* PageHuge(): a compound head with the hugetlb destructor */
+static inline bool PageHuge(struct page *page)
+{
+	return PageHead(page) && READ_ONCE(page->compound_dtor) == HUGETLB_PAGE_DTOR;
+}
+
+/* ghost: every page of the block at @head is now at @where */
+static void ghost_move_block(struct page *head, int where)
+{
+	int i;
+
+	for (i = 0; i < (1 << HUGETLB_ORDER); i++)
+		head[i].ghost_where = where;
+}
 
 /*
  * alloc_buddy_huge_page(): a fresh compound page with its head frozen
@@ -37,14 +70,33 @@ struct page *alloc_buddy_huge_page(int order)
 	struct page *page;
 
 retry:
+#if FREEZE_PATCH == 4
+	page = alloc_frozen_pages(order, true);
+	return page;
+#endif
 	page = __alloc_pages(order, true);
-#if FREEZE_PATCH >= 3
+#if FREEZE_PATCH == 0
+	return page;
+#endif
+#if HUGETLB_MUTANT == 3
+	if (page) {
+		set_page_count(page, 0);	/* mutant: a blind store instead of a freeze */
+		page->ghost_frozen = true;
+	}
+	if (false) {
+#elif FREEZE_PATCH >= 3
 	if (page && !page_ref_freeze(page, 1)) {
 #else
 	if (!page_ref_freeze(page, 1)) {
 #endif
 		ghost_freeze_failures++;
+#if HUGETLB_MUTANT == 1
+		/* mutant: the page is forgotten, its reference never dropped */
+#elif HUGETLB_MUTANT == 2
+		free_the_page(page, order);	/* mutant: freed despite the other holder */
+#else
 		__free_pages(page, order);
+#endif
 		if (retry) {		/* retry once */
 			retry = false;
 			goto retry;
@@ -56,13 +108,84 @@ retry:
 	return page;
 }
 
-/* a thread that adds one fresh page to the pool: the allocation step of it */
+/* prep_new_huge_page(): set the hugetlb destructor (PageHuge() from now on), count it */
+void prep_new_huge_page(struct page *page)
+{
+	WRITE_ONCE(page->compound_dtor, HUGETLB_PAGE_DTOR);
+	spin_lock(&hugetlb_lock);
+	nr_huge_pages++;
+	spin_unlock(&hugetlb_lock);
+}
+
+/* enqueue_huge_page(): onto the free list, marked freed; hugetlb_lock held */
+static void enqueue_huge_page(struct page *page)
+{
+	VM_BUG_ON_PAGE(page_count(page), page);
+	free_huge_pages++;
+	set_bit(PG_hugetlb_freed, &page->flags);
+	ghost_move_block(page, WHERE_HUGETLB_FREE);
+	page->ghost_frozen = false;	/* the pool owns it now, at count 0 */
+	page->ghost_refs = 0;
+}
+
+/*
+ * free_huge_page(): the hugetlb destructor, also called directly on fresh
+ * frozen pages. The count must be 0; the page goes on the free list.
+ * (Surplus and temporary pages, which go back to buddy, are not modelled.)
+ */
+void free_huge_page(struct page *page)
+{
+	VM_BUG_ON_PAGE(page_count(page), page);
+	spin_lock(&hugetlb_lock);
+	enqueue_huge_page(page);
+	spin_unlock(&hugetlb_lock);
+}
+
+/*
+ * dequeue_huge_page(): alloc_huge_page()'s take from the free list: under the
+ * lock, the first freed hugetlb head loses its freed mark and gets count 1.
+ */
+struct page *dequeue_huge_page(void)
+{
+	struct page *page = NULL;
+	int pfn;
+
+	spin_lock(&hugetlb_lock);
+	for (pfn = 0; pfn < NR_PAGES; pfn += 1 << HUGETLB_ORDER) {
+		if (PageHuge(&pages[pfn]) && test_bit(PG_hugetlb_freed, &pages[pfn].flags)) {
+			page = &pages[pfn];
+			break;
+		}
+	}
+	if (page) {
+		clear_bit(PG_hugetlb_freed, &page->flags);
+		free_huge_pages--;
+		set_page_refcounted(page);
+		grant_ref(page);
+		ghost_move_block(page, WHERE_OWNED);
+	}
+	spin_unlock(&hugetlb_lock);
+	return page;
+}
+
+/*
+ * alloc_fresh_huge_page(): add one fresh page to the pool. With the freeze
+ * (6.1) the frozen page is handed to free_huge_page() directly; before it
+ * (6.0) the page, still at count 1, joins the pool through put_page(), or,
+ * if a speculative reference is held, when that holder drops it.
+ */
 void alloc_fresh_huge_page(void)
 {
 	struct page *page = alloc_buddy_huge_page(HUGETLB_ORDER);
 
 	if (!page)
-		pr_info("no fresh huge page\n");
+		return;
+	prep_new_huge_page(page);
+#if FREEZE_PATCH == 0
+	put_page(page);
+#else
+	free_huge_page(page);
+#endif
 }
 
 #endif /* MM_HUGETLB_C */

@@ -24,17 +24,27 @@ static inline int page_count(struct page *page)
 	return atomic_read(&compound_head(page)->_refcount);
 }
 
-/* set_page_count(): blind store; wipes any concurrent increment */
+/*
+ * set_page_count(): blind store; wipes any concurrent increment. (The ghost
+ * count is left alone: who holds references is not changed by a store, so
+ * reference conservation catches a store that wipes somebody's increment.
+ * Code that hands out a reference with a store says so with grant_ref().)
+ */
 static inline void set_page_count(struct page *page, int v)
 {
 	atomic_set(&page->_refcount, v);
-	page->ghost_refs = v;
 }
 
 /* set_page_refcounted(): blind store of 1 */
 static inline void set_page_refcounted(struct page *page)
 {
 	set_page_count(page, 1);
+}
+
+/* ghost: the caller now holds the page's only reference (allocation, dequeue) */
+static inline void grant_ref(struct page *page)
+{
+	page->ghost_refs = 1;
 }
 
 /* get_page(): unconditional increment by someone who already holds a reference */

@@ -9,6 +9,9 @@
 
 #include "mm/buddy.c"
 
+/* ghost: a speculative holder's put_page() was the last and ran the hugetlb destructor */
+bool ghost_spec_put_ran_hugetlb_dtor;
+
 /*
  * pfn_scanner(): compaction's pfn scanner visiting @pfn (isolate_migratepages
  * in 6.1, reduced to its reference handling): skip free pages, try-get, find
@@ -34,6 +37,9 @@ void put_page_speculative(struct page *page)
 	bool last = put_page_testzero(head);
 
 	page->ghost_spec--;
+	GHOST {
+		ghost_spec_put_ran_hugetlb_dtor |= last && head->compound_dtor == HUGETLB_PAGE_DTOR;
+	}
 	if (last)
 		destroy_page(head);
 }
