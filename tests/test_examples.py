@@ -17,6 +17,10 @@ EXPECTED = {
     "prepatch-6.0": ("holds", {}),
     "free-pages-2020-leak": ("violated", {"no_leak": 11}),
     "free-pages-2020-fixed": ("holds", {}),
+    "gigantic-2021-blind-store": ("violated", {"refcount_conserved": 6, "assertion": 8,
+                                               "hugetlb_free_pages_unreferenced": 21}),
+    "gigantic-freeze-v1-undo": ("violated", {"assertion": 11}),
+    "gigantic-merged": ("holds", {}),
 }
 
 

@@ -49,13 +49,15 @@ static inline bool PageHuge(struct page *page)
 	return PageHead(page) && READ_ONCE(page->compound_dtor) == HUGETLB_PAGE_DTOR;
 }
 
-/* ghost: every page of the block at @head is now at @where */
+/* ghost: every page of the compound page at @head is now at @where */
 static void ghost_move_block(struct page *head, int where)
 {
 	int i;
 
-	for (i = 0; i < (1 << HUGETLB_ORDER); i++)
-		head[i].ghost_where = where;
+	GHOST {
+		for (i = 0; i < (1 << head->compound_order); i++)
+			head[i].ghost_where = where;
+	}
 }
 
 /*
