@@ -75,3 +75,12 @@ INVARIANT(hugetlb_free_pages_unreferenced)
 			return false;
 	return true;
 }
+
+/*
+ * No write to a read-only (vmemmap-optimised) struct page. Catches: reference
+ * counts or flags written on HVO tails, which would fault.
+ */
+INVARIANT(no_write_to_readonly_struct_page)
+{
+	return !ghost_ro_write;
+}

@@ -21,6 +21,9 @@ EXPECTED = {
                                                "hugetlb_free_pages_unreferenced": 21}),
     "gigantic-freeze-v1-undo": ("violated", {"assertion": 11}),
     "gigantic-merged": ("holds", {}),
+    "vmemmap-head-6.2-unfrozen": ("violated", {"refcount_conserved": 6, "buddy_pages_unreferenced": 12,
+                                               "assertion": 15, "no_leak": 15}),
+    "vmemmap-head-6.2-frozen": ("holds", {}),
 }
 
 

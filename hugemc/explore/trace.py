@@ -68,12 +68,14 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
     for op in o.ops:
         written.update(op.changes)
         for s, val in op.reads.items():
-            reads.setdefault(program.slots[s].name, show_value(program, s, val))
+            if not program.slots[s].ghost:
+                reads.setdefault(program.slots[s].name, show_value(program, s, val))
         if not op.loc.line:
             continue
         changes = {program.slots[s].name: [show_value(program, s, a), show_value(program, s, b)]
                    for s, (a, b) in op.changes.items() if visible(program, s) and b is not None}
-        rd = {program.slots[s].name: show_value(program, s, val) for s, val in op.reads.items()}
+        rd = {program.slots[s].name: show_value(program, s, val) for s, val in op.reads.items()
+              if not program.slots[s].ghost}
         msg = op.message or op.warning
         if ops and (ops[-1].file, ops[-1].line) == (op.loc.file, op.loc.line):
             ops[-1].changes.update(changes)

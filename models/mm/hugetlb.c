@@ -23,6 +23,7 @@
 #define MM_HUGETLB_C
 
 #include "mm/buddy.c"
+#include "mm/hugetlb_vmemmap.c"
 
 #ifndef FREEZE_PATCH
 #define FREEZE_PATCH 3
@@ -110,9 +111,16 @@ retry:
 	return page;
 }
 
-/* prep_new_huge_page(): set the hugetlb destructor (PageHuge() from now on), count it */
+/*
+ * prep_new_huge_page(): vmemmap optimisation, then the hugetlb destructor
+ * (PageHuge() from now on), then count the page. (6.1 sets the destructor
+ * before optimising; the order does not matter to the races modelled here.)
+ */
 void prep_new_huge_page(struct page *page)
 {
+#if VMEMMAP_OPTIMIZE
+	hugetlb_vmemmap_optimize(page);
+#endif
 	WRITE_ONCE(page->compound_dtor, HUGETLB_PAGE_DTOR);
 	spin_lock(&hugetlb_lock);
 	nr_huge_pages++;

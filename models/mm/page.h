@@ -50,6 +50,7 @@ struct page {
 	struct page *first_page;	/* compound_head of a tail; NULL otherwise */
 	int compound_order __range(0, 4);
 	enum compound_dtor_id compound_dtor;
+	bool vmemmap_ro;		/* this struct page is mapped read-only (HVO tail) */
 	/* ghost state */
 	int ghost_refs __range(-REF_MAX, REF_MAX);	/* references taken and not dropped */
 	int ghost_spec __range(0, REF_MAX);		/* of which speculative */
@@ -58,6 +59,9 @@ struct page {
 };
 
 struct page pages[NR_PAGES];
+
+/* ghost: something wrote to a read-only (optimised) struct page: it would fault */
+bool ghost_ro_write;
 
 static inline struct page *pfn_to_page(int pfn)
 {

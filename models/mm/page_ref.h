@@ -62,6 +62,7 @@ static inline bool get_page_unless_zero(struct page *page)
 
 	if (got)
 		page->ghost_refs++;
+	GHOST { ghost_ro_write |= got && page->vmemmap_ro; }	/* a try-get that reads 0 writes nothing */
 	return got;
 }
 
@@ -79,6 +80,7 @@ static inline bool put_page_testzero(struct page *page)
 		zero = atomic_dec_and_test(&page->_refcount);
 	}
 	page->ghost_refs--;
+	GHOST { ghost_ro_write |= page->vmemmap_ro; }
 	return zero;
 }
 
