@@ -10,6 +10,7 @@ EXPECTED = {
     "seed-merged": ("holds", {}),
     "lost-update": ("violated", {"no_lost_update": 6}),
     "seed-merged-contended": ("holds", {}),
+    "seed-merged-two-readers": ("holds", {}),
     "mutant-forget-page": ("violated", {"no_leak": 7}),
     "mutant-free-despite-ref": ("violated", {"buddy_pages_unreferenced": 5, "no_ref_on_frozen": 7, "assertion": 9}),
     "mutant-blind-store": ("violated", {"no_ref_on_frozen": 4, "assertion": 6}),
