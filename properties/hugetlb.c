@@ -24,3 +24,25 @@ REACHABLE(alloc_gave_up)
 {
 	return ghost_alloc_gave_up;
 }
+
+/*
+ * No page is both free in the buddy allocator and on a hugetlb free list.
+ * Catches: a page dissolved to buddy while its destructor still puts it on
+ * the free list (the race fixed in 2021), double frees.
+ */
+INVARIANT(not_in_buddy_and_hugetlb_pool)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGES; i++)
+		if (test_bit(PG_buddy, &pages[i].flags) && test_bit(PG_hugetlb_freed, &pages[i].flags))
+			return false;
+	return true;
+}
+
+/* dissolve_free_huge_page() gave a hugetlb page back to the buddy allocator. */
+REACHABLE(dissolved)
+{
+	return nr_huge_pages == 0 && free_huge_pages == 0 && test_bit(PG_buddy, &pages[0].flags) &&
+	       ghost_pool_entered;
+}

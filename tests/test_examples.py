@@ -25,6 +25,10 @@ EXPECTED = {
     "vmemmap-head-6.2-unfrozen": ("violated", {"refcount_conserved": 6, "buddy_pages_unreferenced": 12,
                                                "assertion": 15, "no_leak": 15}),
     "vmemmap-head-6.2-frozen": ("holds", {}),
+    "dissolve-2021-race": ("violated", {"domain_overflow": 14, "assertion": 24, "hugetlb_free_pages_unreferenced": 30,
+                                        "refcount_conserved": 30, "buddy_pages_unreferenced": 34,
+                                        "not_in_buddy_and_hugetlb_pool": 34}),
+    "dissolve-fixed": ("holds", {}),
 }
 
 

@@ -13,6 +13,10 @@
  *   4     the frozen-page allocator (2025): the buddy allocator hands out the
  *         block with its count already 0; no freeze, no retry.
  *
+ * DISSOLVE_FREED_CHECK (default 1): dissolve_free_huge_page() only dissolves a
+ * page marked freed (2021, "mm: hugetlb: fix a race between freeing and dissolving
+ * the page"); 0 is the code before that fix.
+ *
  * HUGETLB_MUTANT (default 0) plants a bug in the merged version's retry path:
  *   1  the page whose freeze failed is forgotten instead of __free_pages();
  *   2  it is given straight back to the buddy allocator, despite the other
@@ -34,6 +38,9 @@
 #ifndef HUGETLB_MUTANT
 #define HUGETLB_MUTANT 0
 #endif
+#ifndef DISSOLVE_FREED_CHECK
+#define DISSOLVE_FREED_CHECK 1
+#endif
 
 spinlock_t hugetlb_lock __range(0, 16);
 int nr_huge_pages __range(0, NR_PAGES);
@@ -42,7 +49,7 @@ int free_huge_pages __range(0, NR_PAGES);
 /* ghost: how the allocation went */
 int ghost_freeze_failures __range(0, 8);	/* freezes of a fresh head that failed */
 bool ghost_alloc_gave_up;			/* both attempts lost the race */
-bool ghost_pool_joined_by_put;			/* (6.0) a put_page() other than the allocator's added the page */
+bool ghost_pool_entered;			/* some page was put on a hugetlb free list */
 
 /* PageHuge(): a compound head with the hugetlb destructor */
 static inline bool PageHuge(struct page *page)
@@ -134,6 +141,7 @@ static void enqueue_huge_page(struct page *page)
 	free_huge_pages++;
 	set_bit(PG_hugetlb_freed, &page->flags);
 	ghost_move_block(page, WHERE_HUGETLB_FREE);
+	ghost_pool_entered = true;
 	page->ghost_frozen = false;	/* the pool owns it now, at count 0 */
 	page->ghost_refs = 0;
 }
@@ -196,6 +204,74 @@ void alloc_fresh_huge_page(void)
 #else
 	free_huge_page(page);
 #endif
+}
+
+/*
+ * remove_hugetlb_page(): take a page out of the pool; hugetlb_lock held. A
+ * page that was on the free list leaves it; the destructor goes back to the
+ * ordinary compound one, so a late reference holder frees it to buddy.
+ */
+static void remove_hugetlb_page(struct page *page)
+{
+	if (test_bit(PG_hugetlb_freed, &page->flags)) {
+		clear_bit(PG_hugetlb_freed, &page->flags);
+		free_huge_pages--;
+	}
+	nr_huge_pages--;
+	WRITE_ONCE(page->compound_dtor, COMPOUND_PAGE_DTOR);
+	ghost_move_block(page, WHERE_OWNED);
+}
+
+/*
+ * update_and_free_page(): give a removed page back to the buddy allocator:
+ * restore its vmemmap, then, the page being frozen at 0, store the count of 1
+ * that __free_pages() drops.
+ */
+static void update_and_free_page(struct page *page)
+{
+	hugetlb_vmemmap_restore(page);
+	set_page_refcounted(page);
+	grant_ref(page);
+	__free_pages(page, page->compound_order);
+}
+
+/*
+ * dissolve_free_huge_page(): turn a free hugetlb page back into buddy pages
+ * (memory offlining, memory errors). Under hugetlb_lock, a hugetlb page with
+ * count 0 is free; since the 2021 fix it must also be marked freed: a page
+ * at count 0 not yet marked is still on its way into the free list (its
+ * destructor is running), so dissolve drops the lock and tries again.
+ */
+int dissolve_free_huge_page(struct page *page)
+{
+	int rc = -16;	/* -EBUSY */
+	struct page *head;
+
+retry:
+	if (!PageHuge(page))
+		return 0;
+	spin_lock(&hugetlb_lock);
+	if (!PageHuge(page)) {
+		rc = 0;
+		goto out;
+	}
+	if (!page_count(page)) {
+		head = compound_head(page);
+#if DISSOLVE_FREED_CHECK
+		if (!test_bit(PG_hugetlb_freed, &head->flags)) {
+			spin_unlock(&hugetlb_lock);
+			cond_resched();
+			goto retry;
+		}
+#endif
+		remove_hugetlb_page(head);
+		spin_unlock(&hugetlb_lock);
+		update_and_free_page(head);
+		return 0;
+	}
+out:
+	spin_unlock(&hugetlb_lock);
+	return rc;
 }
 
 #endif /* MM_HUGETLB_C */
