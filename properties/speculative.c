@@ -12,3 +12,9 @@ REACHABLE(speculative_put_runs_hugetlb_dtor)
 {
 	return ghost_spec_put_ran_hugetlb_dtor;
 }
+
+/* GUP-fast pinned a mapped hugetlb page (its re-checks passed). */
+REACHABLE(gup_fast_pinned)
+{
+	return ghost_gup_pinned;
+}

@@ -12,18 +12,27 @@ by plain breadth-first search under the step rule documented for hugemc:
   assignments, branches on locals, nondeterministic choice, ``assume`` /
   ``assert`` on locals, calls' parameter passing) run inside the step that
   reaches them, and a thread that returns does so inside its last step;
-* outside atomic units a step also ends when it comes back to an instruction
-  it has already run (a loop whose path touches only locals takes one step
-  per iteration);
+* a loop whose path touches only locals (or ghost state) runs inside the
+  step that reaches it; one that never ends (the path comes back to a
+  configuration it has already been in) is an ``assertion`` error;
 * an expression reading several globals is one load step per read, left to
   right; ``&&``, ``||`` and ``?:`` evaluate their operands lazily; a plain
   store ``X = E`` keeps the loaded values until the store computes ``E``,
   while a builtin's value argument (``WRITE_ONCE(X, E)``, ``atomic_add(E, &X)``)
   is computed into one temporary at its last load, before the builtin's step;
+  a store loads its value's globals first, then its target's address operands
+  (an index or a global pointer); ``X op= E`` and ``X++`` evaluate the target's
+  address once, before loading it; an atomic builtin evaluates its target's
+  address inside its own step;
+* a helper's parameter bound to a constant or a local names that argument (no
+  copy is made, so the argument stays live exactly as long as the parameter);
 * a state is (global values, each thread's position, the values of the
   locals *live* at that position); dead locals are forgotten at step ends;
 * errors (failed ``assert``/``BUG_ON``, a store outside a domain, unlocking a
-  lock the thread does not hold, a ``WARN_ON`` when warnings are fatal) end
+  lock the thread does not hold, a ``WARN_ON`` when warnings are fatal, a NULL
+  dereference or arithmetic (``null_deref``), an index or pointer outside its
+  object (``out_of_bounds``: a scalar is an object of size 1, a pointer may
+  point one past the end but not be dereferenced there)) end
   the step without a successor; a state in which no thread has a successor or
   an error and some thread has not returned is a deadlock;
 * a non-fatal ``WARN_ON`` is reported when a path of a step fires it and ends
@@ -40,6 +49,14 @@ Expressions are tuples::
     (op, a, b)            op in + - == != < <= > >= && || (C semantics, 0/1 results)
     ("!", a), ("neg", a)
     ("?", c, a, b)        c ? a : b
+    ("idx", A, n, I)      A[I] of a global array of size n
+    ("deref", P)          *P
+    ("null",), ("addr", X), ("addri", A, n, I), ("padd", P, k)
+                          NULL, &X, &A[I], P + k  (pointer values: 0 for NULL,
+                          else ("p", object, offset, size, scalar))
+
+An lvalue (the target of a store) is a scalar global's name, an "idx" or a
+"deref" expression.
 
 ``&&``, ``||`` and ``?:`` are only generated at the top of a value (a
 condition, a stored value), never under arithmetic: C leaves the order of
@@ -48,11 +65,15 @@ the operands of ``+`` unspecified, and only there would it be visible.
 Statements (what the C renderer and the lowering both read)::
 
     ("assign", X, E, style)      X = E; | WRITE_ONCE(X, E); | atomic_set(&X, E); | smp_store_release(&X, E);
+                                 (X: an lvalue, or a global pointer with a pointer value E)
+    ("pdecl", p, P) / ("pset", p, P)
+                                 int *p = P; / p = P;
     ("incr", X, E, style)        X++ / X-- / ++X / --X / X += E / X -= E   (E: constant, local or one global)
     ("rmw", fn, X, args, dst)    an atomic_* builtin; dst: local receiving its result, or None
     ("lock", L) / ("unlock", L)  spin_lock(&L) / spin_unlock(&L)
     ("trylock", L, body)         if (spin_trylock(&L)) { body spin_unlock(&L); }
     ("atomic", decls, body)      int decls...; ATOMIC { body }   (body: atomic statements)
+    ("ghost", body)              GHOST { body }  (atomic statements writing only ghost state: local code)
     ("decl", v, E, style, rng)   int v [__range(lo, hi)] = E; | = READ_ONCE(X); | atomic_read(&X) | smp_load_acquire(&X)
     ("nondet", v, lo, hi, excl, then, else)
                                  int v = nondet_int(lo, hi); [assume(v != excl);] if (v) {then} else {else}
@@ -92,6 +113,8 @@ DOMAIN = "domain_overflow"
 UNLOCK = "unlock_unheld"
 DEADLOCK = "deadlock"
 WARNING = "warning"
+OOB = "out_of_bounds"
+NULLDEREF = "null_deref"
 
 
 def is_ghost(name: str) -> bool:
@@ -102,12 +125,70 @@ def is_ghost(name: str) -> bool:
 # expressions
 # ---------------------------------------------------------------------------
 
-def ev(e, g: dict, l: dict) -> int:
+class Fault(Exception):
+    """A runtime error while evaluating (its kind is the property name)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def elem_key(base: str, i: int, scalar: bool) -> str:
+    return base if scalar else f"{base}[{i}]"
+
+
+def lv_key(lv, g: dict, l: dict) -> str:
+    """The global slot an lvalue designates (may raise Fault)."""
+    if isinstance(lv, str):
+        return lv
+    if lv[0] == "idx":
+        _, a, n, ie = lv
+        i = ev(ie, g, l)
+        if not 0 <= i < n:
+            raise Fault(OOB)
+        return f"{a}[{i}]"
+    assert lv[0] == "deref"
+    p = ev(lv[1], g, l)
+    if p == 0:
+        raise Fault(NULLDEREF)
+    _, base, i, n, scalar = p
+    if i == n:
+        raise Fault(OOB)
+    return elem_key(base, i, scalar)
+
+
+def lv_expr(lv):
+    """An lvalue as the expression that reads it."""
+    return ("g", lv) if isinstance(lv, str) else lv
+
+
+def ev(e, g: dict, l: dict):
+    """Value of ``e``: an int, or a pointer (0 for NULL, else ("p", base, offset, size, scalar))."""
     tag = e[0]
     if tag == "c":
         return e[1]
     if tag == "g":
         return g[e[1]]
+    if tag in ("idx", "deref"):
+        return g[lv_key(e, g, l)]
+    if tag == "null":
+        return 0
+    if tag == "addr":
+        return ("p", e[1], 0, 1, True)
+    if tag == "addri":
+        _, a, n, ie = e
+        i = ev(ie, g, l)
+        if not 0 <= i <= n:
+            raise Fault(OOB)
+        return ("p", a, i, n, False)
+    if tag == "padd":
+        p = ev(e[1], g, l)
+        if p == 0:
+            raise Fault(NULLDEREF)
+        _, base, i, n, scalar = p
+        if not 0 <= i + e[2] <= n:
+            raise Fault(OOB)
+        return ("p", base, i + e[2], n, scalar)
     if tag == "l":
         if e[1] not in l:
             raise AssertionError(f"enumerator read of unset local {e[1]} (generator bug)")
@@ -149,6 +230,18 @@ def c_expr(e) -> str:
         return str(e[1]) if e[1] >= 0 else f"({e[1]})"
     if tag in ("g", "l"):
         return e[1]
+    if tag == "idx":
+        return f"{e[1]}[{c_expr(e[3])}]"
+    if tag == "deref":
+        return f"(*{c_expr(e[1])})"
+    if tag == "null":
+        return "NULL"
+    if tag == "addr":
+        return f"(&{e[1]})"
+    if tag == "addri":
+        return f"(&{e[1]}[{c_expr(e[3])}])"
+    if tag == "padd":
+        return f"({c_expr(e[1])} {'+' if e[2] >= 0 else '-'} {abs(e[2])})"
     if tag == "!":
         return f"!({c_expr(e[1])})"
     if tag == "neg":
@@ -158,27 +251,38 @@ def c_expr(e) -> str:
     return f"({c_expr(e[1])} {tag} {c_expr(e[2])})"
 
 
+def children(e) -> list:
+    """The sub-expressions of ``e``."""
+    tag = e[0]
+    if tag in ("c", "g", "l", "null", "addr"):
+        return []
+    if tag in ("idx", "addri"):
+        return [e[3]]
+    if tag in ("deref", "padd"):
+        return [e[1]]
+    return list(e[1:])
+
+
 def globals_in(e, shared_only: bool = True) -> list[str]:
-    """Global reads of ``e`` in left-to-right order, repeats included (ghosts left out)."""
+    """Shared reads of ``e`` in left-to-right order, repeats included (ghosts left out)."""
     tag = e[0]
     if tag == "g":
         return [] if shared_only and is_ghost(e[1]) else [e[1]]
-    if tag in ("c", "l"):
-        return []
     out = []
-    for sub in e[1:]:
+    for sub in children(e):
         out += globals_in(sub, shared_only)
+    if tag in ("idx", "deref"):
+        out.append("*")   # the element itself (all tables hold shared slots)
     return out
 
 
 def locals_in(e) -> set[str]:
-    tag = e[0]
-    if tag == "l":
-        return {e[1]}
-    if tag in ("c", "g"):
+    if isinstance(e, str):   # a scalar global lvalue
         return set()
+    if e[0] == "l":
+        return {e[1]}
     out: set[str] = set()
-    for sub in e[1:]:
+    for sub in children(e):
         out |= locals_in(sub)
     return out
 
@@ -192,6 +296,21 @@ def rename(x, m: dict):
     if isinstance(x, list):
         return [rename(y, m) for y in x]
     return x
+
+
+def residual_shared(e) -> bool:
+    """Whether ``e`` still reads shared globals once its lazy operators whose lazy
+    side reads shared globals have been evaluated into temporaries."""
+    tag = e[0]
+    if tag == "g":
+        return not is_ghost(e[1])
+    if tag in ("idx", "deref"):
+        return True
+    if tag in ("&&", "||", "?"):
+        if any(globals_in(x) for x in e[2:]):
+            return False
+        return residual_shared(e[1])
+    return any(residual_shared(x) for x in children(e))
 
 
 def subst_locals(x, m: dict):
@@ -240,9 +359,10 @@ RMW_FNS = {
 }
 
 
-def rmw_body(fn: str, x: str, args: list, res: str) -> list:
-    """The atomic statements of an atomic_* builtin on ``x``; the result goes to local ``res``."""
-    gx = ("g", x)
+def rmw_body(fn: str, x, args: list, res: str) -> list:
+    """The atomic statements of an atomic_* builtin on lvalue ``x`` (its address is
+    evaluated inside the builtin's step); the result goes to local ``res``."""
+    gx = lv_expr(x)
     one = ("c", 1)
     a = args[0] if args else None
     if fn in ("atomic_inc", "atomic_dec", "atomic_inc_return", "atomic_dec_return",
@@ -293,6 +413,8 @@ class Spec:
     lock_hi: dict = field(default_factory=dict)
     init: list | None = None
     fatal_warnings: bool = False
+    arrays: list = field(default_factory=list)   # (name, n, lo, hi, initial values)
+    gptrs: list = field(default_factory=list)    # (name, initial pointer expression or None)
 
     def __post_init__(self) -> None:
         if self.entries is None:
@@ -307,9 +429,14 @@ class Spec:
         lines = []
         for name, lo, hi, init in self.globals:
             lines.append(f"int {name} __range({lo}, {hi})" + (f" = {init};" if init else ";"))
+        for name, n, lo, hi, inits in self.arrays:
+            init = f" = {{{', '.join(str(v) for v in inits)}}}" if any(inits) else ""
+            lines.append(f"int {name}[{n}] __range({lo}, {hi}){init};")
         for lk in self.locks:
             rng = f" __range(0, {self.lock_hi[lk]})" if lk in self.lock_hi else ""
             lines.append(f"spinlock_t {lk}{rng};")
+        for name, init in self.gptrs:
+            lines.append(f"int *{name}" + (f" = {c_expr(init)};" if init is not None else ";"))
         for h in self.helpers:
             ps = ", ".join(f"int {p}" for p in h.params) or "void"
             lines.append(f"{'int' if h.ret is not None else 'void'} {h.name}({ps}) {{")
@@ -371,17 +498,36 @@ def _c_if(cond: str, th, el, ind, extra=()) -> list[str]:
     return lines
 
 
+def c_lv(lv) -> str:
+    return lv if isinstance(lv, str) else c_expr(lv)
+
+
+def c_addr(lv) -> str:
+    """The address of an lvalue, as a builtin's pointer argument."""
+    if isinstance(lv, str):
+        return f"&{lv}"
+    if lv[0] == "deref":
+        return c_expr(lv[1])
+    return f"&{c_expr(lv)}"
+
+
 def c_stmt(s, ind: str) -> list[str]:
     k = s[0]
     if k == "assign":
-        _, x, e, style = s
+        _, lv, e, style = s
+        x = c_lv(lv)
         if style is None:
             return [f"{ind}{x} = {c_expr(e)};"]
         if style == "WRITE_ONCE":
             return [f"{ind}WRITE_ONCE({x}, {c_expr(e)});"]
-        return [f"{ind}{style}(&{x}, {c_expr(e)});"]
+        return [f"{ind}{style}({c_addr(lv)}, {c_expr(e)});"]
+    if k == "pdecl":
+        return [f"{ind}int *{s[1]} = {c_expr(s[2])};"]
+    if k == "pset":
+        return [f"{ind}{s[1]} = {c_expr(s[2])};"]
     if k == "incr":
-        _, x, e, style = s
+        _, lv, e, style = s
+        x = c_lv(lv)
         if style in ("++", "--"):
             return [f"{ind}{x}{style};"]
         if style in ("pre++", "pre--"):
@@ -390,7 +536,7 @@ def c_stmt(s, ind: str) -> list[str]:
     if k == "rmw":
         _, fn, x, args, dst = s
         it = iter(args)
-        parts = [f"&{x}" if ch == "p" else c_expr(next(it)) for ch in RMW_FNS[fn][0]]
+        parts = [c_addr(x) if ch == "p" else c_expr(next(it)) for ch in RMW_FNS[fn][0]]
         call = f"{fn}({', '.join(parts)})"
         return [f"{ind}int {dst} = {call};" if dst else f"{ind}{call};"]
     if k == "lock":
@@ -405,6 +551,9 @@ def c_stmt(s, ind: str) -> list[str]:
         blk = _c_ablock(body, ind)
         lines.append(f"{ind}ATOMIC " + blk[0])
         return lines + blk[1:]
+    if k == "ghost":
+        blk = _c_ablock(s[1], ind)
+        return [f"{ind}GHOST " + blk[0]] + blk[1:]
     if k == "decl":
         _, v, e, style, rng = s
         d = f"int {v}" + (f" __range({rng[0]}, {rng[1]})" if rng else "")
@@ -478,7 +627,7 @@ def _c_ablock(stmts, ind) -> list[str]:
 def _c_astmt(s, ind) -> list[str]:
     k = s[0]
     if k in ("store", "set"):
-        return [f"{ind}{s[1]} = {c_expr(s[2])};"]
+        return [f"{ind}{c_lv(s[1])} = {c_expr(s[2])};"]
     if k == "aassume":
         return [f"{ind}assume({c_expr(s[1])});"]
     if k == "acheck":
@@ -501,14 +650,26 @@ def _c_astmt(s, ind) -> list[str]:
 
 def exec_atomic(stmts, g: dict, l: dict, dom: dict):
     """Run an atomic body: ('ok', g, l), ('err', kind) or None (blocked)."""
+    try:
+        return _exec_atomic(stmts, g, l, dom)
+    except Fault as f:
+        return ("err", f.kind)
+
+
+def check_store(dom: dict, key: str, v) -> None:
+    d = dom[key]
+    if d is not None and not d[0] <= v <= d[1]:
+        raise Fault(DOMAIN)
+
+
+def _exec_atomic(stmts, g: dict, l: dict, dom: dict):
     for s in stmts:
         k = s[0]
         if k == "store":
             v = ev(s[2], g, l)
-            lo, hi = dom[s[1]]
-            if not lo <= v <= hi:
-                return ("err", DOMAIN)
-            g = {**g, s[1]: v}
+            key = lv_key(s[1], g, l)
+            check_store(dom, key, v)
+            g = {**g, key: v}
         elif k == "set":
             l = {**l, s[1]: ev(s[2], g, l)}
         elif k == "aassume":
@@ -518,7 +679,7 @@ def exec_atomic(stmts, g: dict, l: dict, dom: dict):
             if not ev(s[1], g, l):
                 return ("err", s[2])
         elif k == "aif":
-            r = exec_atomic(s[2] if ev(s[1], g, l) else s[3], g, l, dom)
+            r = _exec_atomic(s[2] if ev(s[1], g, l) else s[3], g, l, dom)
             if r is None or r[0] == "err":
                 return r
             _, g, l = r
@@ -533,7 +694,7 @@ def live_atomic(stmts, after: frozenset) -> frozenset:
     for s in reversed(stmts):
         k = s[0]
         if k == "store":
-            live |= locals_in(s[2])
+            live |= locals_in(s[2]) | locals_in(s[1])
         elif k == "set":
             live = (live - {s[1]}) | locals_in(s[2])
         elif k in ("aassume", "acheck"):
@@ -587,16 +748,25 @@ class Lowering:
         for j in jumps:
             self.code[j].succ = [target]
 
-    def load(self, x: str):
-        """A read of global ``x`` as an expression over locals (ghost reads stay inline)."""
-        if is_ghost(x):
-            return ("g", x)
+    def load(self, lv):
+        """A read of an lvalue (address operands already over locals) as an expression
+        over locals; ghost reads stay inline (they are not shared accesses)."""
+        if isinstance(lv, str) and is_ghost(lv):
+            return ("g", lv)
         t = self.temp()
-        self.emit("shared", ("load", t, x))
+        self.emit("shared", ("load", t, lv))
         return ("l", t)
 
-    def store(self, x: str, v) -> None:
-        self.emit("local" if is_ghost(x) else "shared", ("store", x, v))
+    def store(self, lv, v) -> None:
+        self.emit("local" if isinstance(lv, str) and is_ghost(lv) else "shared", ("store", lv, v))
+
+    def lvalue(self, lv):
+        """Emit the loads of an lvalue's address operands (index, pointer)."""
+        if isinstance(lv, str):
+            return lv
+        if lv[0] == "idx":
+            return ("idx", lv[1], lv[2], self.value(lv[3]))
+        return ("deref", self.value(lv[1]))
 
     def value(self, e):
         """Emit the loads (and lazy branches) of ``e``; return an expression over locals."""
@@ -605,6 +775,14 @@ class Lowering:
             return e
         if tag == "g":
             return self.load(e[1])
+        if tag in ("idx", "deref"):
+            return self.load(self.lvalue(e))
+        if tag in ("null", "addr"):
+            return e
+        if tag == "addri":
+            return ("addri", e[1], e[2], self.value(e[3]))
+        if tag == "padd":
+            return ("padd", self.value(e[1]), e[2])
         if tag in ("&&", "||", "?"):
             rest = e[2:]
             if not any(globals_in(x) for x in rest):
@@ -628,9 +806,11 @@ class Lowering:
         return (tag,) + tuple(self.value(x) for x in e[1:])
 
     def pin(self, e, v):
-        """A builtin's value argument that reads globals is computed into a temporary
-        in the step of its last load (C evaluates arguments before the call)."""
-        if not globals_in(e):
+        """A builtin's value argument is computed into a temporary in the step of its
+        last load (C evaluates arguments before the call), unless what is left of it
+        after its lazy operators have been evaluated reads no shared global: that
+        residue (which may read ghost state) is then evaluated by the builtin."""
+        if not residual_shared(e):
             return v
         t = self.temp()
         self.emit("local", ("set", t, v))
@@ -657,12 +837,16 @@ class Lowering:
         k = s[0]
         tid = self.tid
         if k == "assign":
+            # the value's loads come first, then the target's address operands
             v = self.value(s[2])
             if s[3] is not None:
                 v = self.pin(s[2], v)
-            self.store(s[1], v)
+            self.store(self.lvalue(s[1]), v)
+        elif k in ("pdecl", "pset"):
+            self.emit("local", ("set", s[1], self.value(s[2])))
         elif k == "incr":
             _, x, e, style = s
+            x = self.lvalue(x)   # evaluated once, before the load
             t = self.load(x)
             if style in ("++", "pre++"):
                 new = ("+", t, ("c", 1))
@@ -694,6 +878,8 @@ class Lowering:
             self.branch(("l", t), list(body) + [("unlock", lk)], [])
         elif k == "atomic":
             self.atomic(s[2])
+        elif k == "ghost":
+            self.emit("local", ("atomic", s[1]))   # runs in the step it is in
         elif k == "decl":
             _, v, e, style, rng = s
             self.emit("local", ("set", v, self.value(e), rng))
@@ -831,9 +1017,9 @@ def _uses_defs(ins: Ins):
     op = ins.op
     k = op[0]
     if k == "load":
-        return set(), {op[1]}
+        return locals_in(op[2]), {op[1]}
     if k == "store":
-        return locals_in(op[2]), set()
+        return locals_in(op[2]) | locals_in(op[1]), set()
     if k in ("branch", "assert", "assume", "warn"):
         return locals_in(op[1]), set()
     if k == "print":
@@ -886,6 +1072,13 @@ class Explorer:
         self.dom = {name: (lo, hi) for name, lo, hi, _ in spec.globals}
         for lk in spec.locks:
             self.dom[lk] = (0, spec.lock_hi[lk]) if lk in spec.lock_hi else INT_DOMAIN
+        for name, n, lo, hi, _ in spec.arrays:
+            for i in range(n):
+                self.gnames.append(f"{name}[{i}]")
+                self.dom[f"{name}[{i}]"] = (lo, hi)
+        for name, _ in spec.gptrs:
+            self.gnames.append(name)
+            self.dom[name] = None   # a pointer: any table entry
         self.code = []
         self.live = []
         for tid, f in enumerate(spec.threads):
@@ -895,7 +1088,13 @@ class Explorer:
         self.warn_then_blocked = False
 
     def initial(self) -> list:
-        starts = [{**{name: init for name, _, _, init in self.spec.globals}, **{lk: 0 for lk in self.spec.locks}}]
+        g0 = {name: init for name, _, _, init in self.spec.globals}
+        g0.update({lk: 0 for lk in self.spec.locks})
+        for name, n, _, _, inits in self.spec.arrays:
+            g0.update({f"{name}[{i}]": inits[i] for i in range(n)})
+        for name, init in self.spec.gptrs:
+            g0[name] = ev(init, {}, {}) if init is not None else 0
+        starts = [g0]
         for s in self.spec.init or []:
             vals = [s[2]] if s[0] == "iset" else list(range(s[2], s[3] + 1))
             for v in vals:
@@ -912,17 +1111,22 @@ class Explorer:
 
     def run_ins(self, ins: Ins, g: dict, l: dict):
         """All outcomes of one instruction: ('ok', g, l, next, fired) or ('err', kind)."""
+        try:
+            return self._run_ins(ins, g, l)
+        except Fault as f:
+            return [("err", f.kind)]
+
+    def _run_ins(self, ins: Ins, g: dict, l: dict):
         op = ins.op
         k = op[0]
         nxt = ins.succ[0] if ins.succ else None
         if k == "load":
-            return [("ok", g, {**l, op[1]: g[op[2]]}, nxt, None)]
+            return [("ok", g, {**l, op[1]: g[lv_key(op[2], g, l)]}, nxt, None)]
         if k == "store":
             v = ev(op[2], g, l)
-            lo, hi = self.dom[op[1]]
-            if not lo <= v <= hi:
-                return [("err", DOMAIN)]
-            return [("ok", {**g, op[1]: v}, l, nxt, None)]
+            key = lv_key(op[1], g, l)
+            check_store(self.dom, key, v)
+            return [("ok", {**g, key: v}, l, nxt, None)]
         if k == "atomic":
             r = exec_atomic(op[1], g, l, self.dom)
             if r is None:
@@ -962,14 +1166,21 @@ class Explorer:
         code = self.code[tid]
         live = self.live[tid]
         out = []
-        work = [(pc, g, l, False, frozenset(), frozenset())]
+        work = [(pc, g, l, False, frozenset(), frozenset(), True)]
         while work:
-            pc, g, l, unit_done, visited, fired = work.pop()
+            pc, g, l, unit_done, seen, fired, first = work.pop()
             ins = code[pc]
             if ins.kind == "exit":
                 out.append(("ok", g, DONE, (), fired))
                 continue
-            if visited and (pc in visited or (unit_done and ins.kind == "shared")):
+            if not unit_done or ins.kind != "shared":
+                # a path that comes back to where it was loops forever (local code)
+                config = (pc, tuple(sorted(l.items())), tuple(sorted(g.items())))
+                if config in seen:
+                    out.append(("err", ASSERTION, fired))
+                    continue
+                seen = seen | {config}
+            if not first and unit_done and ins.kind == "shared":
                 keep = []
                 for v in sorted(live[pc]):
                     assert v in l, f"live local {v} unset at pc {pc} (generator bug)"
@@ -978,7 +1189,6 @@ class Explorer:
                 continue
             if ins.kind == "shared":
                 unit_done = True
-            visited = visited | {pc}
             results = self.run_ins(ins, g, l)
             if not results and fired:
                 self.warn_then_blocked = True
@@ -987,7 +1197,7 @@ class Explorer:
                     out.append(r + (fired,))
                 else:
                     f2 = fired | {r[4]} if r[4] is not None else fired
-                    work.append((r[3], r[1], r[2], unit_done, visited, f2))
+                    work.append((r[3], r[1], r[2], unit_done, seen, f2, False))
         return out
 
     def explore(self, max_states: int = 200_000) -> Outcome:

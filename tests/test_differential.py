@@ -1,17 +1,44 @@
 """Differential tests: hugemc's BFS and DFS against an independent brute-force enumerator.
 
-Random small programs (and a handful of hand-written ones) are written out as
-a C model plus a scenario, checked by hugemc, and explored by
-``tests/brute.py``, which executes its own lowering of the same generated
-structure and shares no code with hugemc's IR, backend or explorers. The two
-must agree on the number of reachable states, on which properties are
-violated (and reached), and BFS counterexamples must be exactly as long as the
-enumerator's shortest paths.
+Random small programs (and hand-written ones) are written out as a C model
+plus a scenario, checked by hugemc, and explored by ``tests/brute.py``, which
+executes its own lowering of the same generated structure and imports nothing
+from hugemc. They must agree on:
+
+- the number of reachable states (BFS, DFS and ``check_scenario``);
+- which properties are violated (assertion, domain_overflow, deadlock,
+  unlock_unheld, null_deref, out_of_bounds, warning, INVARIANT, FINAL) and
+  which REACHABLE ones are reached;
+- lengths: every BFS counterexample, witness and warning trace (raw path and
+  replayed trace) is exactly as long as the enumerator's shortest path; DFS
+  counterexamples are no shorter;
+- how many WARN_ON statements fire.
+
+The generator covers: 1-3 scalar globals with small domains (initial values,
+negative bounds), an optional ghost global, array and ``int *`` global;
+2-3 threads (distinct functions, shared functions, ``count = 2``), an
+optional nondeterministic ``init`` routine and ``fatal_warnings``. Statements:
+plain, ``WRITE_ONCE``/``atomic_set``/``smp_store_release`` stores of values
+reading up to three globals (also through arrays and pointers), ``?:``, ``&&``
+and ``||`` (nested) in values and conditions; ``++``/``--``/``+=``; all
+``atomic_*`` read-modify-writes with and without results (targets
+``&x``, ``&a[i]``, pointers); spinlocks (nested, missing or double unlock,
+lock domains), ``spin_trylock``; ``ATOMIC`` and ``GHOST`` blocks; local
+declarations (``READ_ONCE``, ``atomic_read``, ``smp_load_acquire``, local
+domains); ``nondet_int``/``nondet_bool`` (empty ranges too) with ``assume``;
+``if``/``switch`` (fall-through)/``for``/``while``/``do``/``break``/
+``continue``/``return``; busy-waiting; ``assert``/``BUG_ON``/``WARN_ON``/
+``pr_info``; local pointers (``&x``, ``&a[i]``, ``NULL``, ``p + k``,
+comparisons, ``if (p)``); inlined helpers with parameters, early returns and
+results; INVARIANT/FINAL/REACHABLE properties over globals.
+
+``HUGEMC_DIFF_EXAMPLES`` sets the number of random programs (default 60).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +48,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hugemc.backend import compile_program
-from hugemc.check import check_program
+from hugemc.check import check_scenario
+from hugemc.diagnostics import HugemcError
 from hugemc.explore import bfs, dfs
 from hugemc.lang import build_program
 from hugemc.scenario import load_scenario
@@ -47,6 +75,7 @@ Spec = brute.Spec
 # ---------------------------------------------------------------------------
 
 def run_hugemc(spec: Spec, folder: Path):
+    """hugemc's BFS and DFS results, and the checked scenario (BFS, replayed traces)."""
     (folder / "m.c").write_text(spec.c_text())
     (folder / "s.toml").write_text(spec.toml_text())
     sc = load_scenario(folder / "s.toml")
@@ -54,7 +83,8 @@ def run_hugemc(spec: Spec, folder: Path):
     model = compile_program(prog)
     rb = bfs(model)
     rd = dfs(model)
-    checked = check_program(sc, prog)
+    checked = check_scenario(folder / "s.toml")
+    assert checked.verdict != "error", checked.error
     return rb, rd, checked
 
 
@@ -101,11 +131,10 @@ def compare(spec: Spec, folder: Path, mine=None):
                 assert len(p.witness.steps) == mine.reached[p.name], ctx
     assert checked.verdict == ("violated" if mine.violations else "holds"), ctx
     # non-fatal WARN_ONs: one per statement (file:line) that fires, first found at the shortest path
-    if not mine.warn_then_blocked:
-        assert len(rb.warnings) == len(rd.warnings) == len(mine.warnings), \
-            f"warnings: bfs={len(rb.warnings)} dfs={len(rd.warnings)} brute={len(mine.warnings)}" + ctx
-        assert sorted(_raw_len(f) for f in rb.warnings.values()) == sorted(mine.warnings.values()), ctx
-        assert sorted(len(w.trace.steps) for w in checked.warnings) == sorted(mine.warnings.values()), ctx
+    assert len(rb.warnings) == len(rd.warnings) == len(mine.warnings), \
+        f"warnings: bfs={len(rb.warnings)} dfs={len(rd.warnings)} brute={len(mine.warnings)}" + ctx
+    assert sorted(_raw_len(f) for f in rb.warnings.values()) == sorted(mine.warnings.values()), ctx
+    assert sorted(len(w.trace.steps) for w in checked.warnings) == sorted(mine.warnings.values()), ctx
     return mine
 
 
@@ -319,11 +348,12 @@ def test_shortcircuit_on_globals(tmp_path):
     compare(Spec(G33, [], [t0, t1], [("final", "fin", ("!=", g("g0"), c(3)))]), tmp_path)
 
 
-def test_for_loop_local_only_iterations(tmp_path):
-    # a loop whose path touches only locals takes one step per iteration
+def test_for_loop_local_only_laps(tmp_path):
+    # laps of the loop that touch only locals run inside the step that reaches them
     t0 = [("for", "v1", 2, [("nondet", "v2", 0, 1, None, [inc("g0")], [])])]
     t1 = [asg("g0", c(0))]
-    compare(Spec(G3, [], [t0, t1], [("final", "fin", ("<=", g("g0"), c(1)))]), tmp_path)
+    mine = compare(Spec(G3, [], [t0, t1], [("final", "fin", ("<=", g("g0"), c(1)))]), tmp_path)
+    assert mine.states == 18
 
 
 def test_while_on_globals(tmp_path):
@@ -392,6 +422,43 @@ def test_empty_nondet_range_blocks(tmp_path):
     assert mine.violations == {"deadlock": 1}
 
 
+ARR = [("arr", 2, 0, 3, (0, 0))]
+
+
+def idx(i):
+    return ("idx", "arr", 2, i)
+
+
+def test_array_index(tmp_path):
+    t0 = [("nondet", "v1", 0, 2, None, [asg(idx(l("v1")), c(1))], []), ("incr", idx(g("g0")), None, "++")]
+    t1 = [asg("g0", c(1)), rmw("atomic_add", idx(g("g0")), g("g1"))]
+    spec = Spec(G33, [], [t0, t1], [("final", "fin", ("<=", idx(c(1)), c(1)))], arrays=ARR)
+    mine = compare(spec, tmp_path)
+    assert mine.violations == {"out_of_bounds": 1, "fin": 7}
+
+
+def test_pointers(tmp_path):
+    gptrs = [("gp", ("addr", "g0"))]
+    t0 = [("incr", ("deref", g("gp")), None, "++"), ("pdecl", "p1", ("addri", "arr", 2, c(1))),
+          ("pset", "p1", ("padd", l("p1"), 1)), ("decl", "v1", ("deref", l("p1")), None, None)]
+    t1 = [asg("gp", ("addri", "arr", 2, c(0))), rmw("atomic_inc", ("deref", g("gp"))),
+          ("if", ("==", g("gp"), ("null",)), [asg("g1", c(1))], [asg("gp", ("null",))]),
+          asg(("deref", g("gp")), c(2))]
+    spec = Spec(G33, [], [t0, t1], [("final", "fin", ("==", ("+", g("g0"), idx(c(0))), c(2)))],
+                arrays=ARR, gptrs=gptrs)
+    mine = compare(spec, tmp_path)
+    assert set(mine.violations) == {"out_of_bounds", "null_deref"}  # t0 never returns
+
+
+def test_endless_local_loop(tmp_path):
+    # a loop over locals (or ghost state) stays in its step; an endless one is an error
+    gl = [("g0", 0, 3, 0), ("ghost_n", 0, 2, 0)]
+    t0 = [("for", "v1", 2, [("nondet", "v2", 0, 1, None, [inc("g0")], [])]), ("spin", "ghost_n", 2)]
+    t1 = [asg("g0", c(0)), ("ghost", [("store", "ghost_n", g("g0"))])]
+    mine = compare(Spec(gl, [], [t0, t1], [("final", "fin", ("<=", g("g0"), c(1)))]), tmp_path)
+    assert mine.violations["assertion"] == 1
+
+
 def test_helper_inlining(tmp_path):
     h1 = brute.Helper("h1", ("hp1",), ((("incr", "g0", ("l", "hp1"), "+="),)), ("+", g("g1"), l("hp1")),
                       ("hp1",))
@@ -402,48 +469,60 @@ def test_helper_inlining(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# hugemc bugs found by this test (strict xfail: they flip to XPASS when fixed)
+# regressions: hugemc bugs this test found (fixed in 67ad8f9)
 # ---------------------------------------------------------------------------
 
 NESTED_SC = ("&&", g("a"), ("||", g("b"), ("&&", g("c"), g("a"))))
 ABC = [("a", 0, 1, 1), ("b", 0, 1, 1), ("c", 0, 1, 0)]
 
 
-@pytest.mark.xfail(strict=True, reason="hugemc bug: a short-circuit operator whose right operand is "
-                   "itself a short-circuit emitting nodes is entered at the wrong node "
-                   "(Lowerer.fragment takes the first emitted node as the entry; shortcircuit() "
-                   "emits its right operand before its own branch): assert(a && (b || (c && a))) "
-                   "with a=b=1, c=0 fails")
 def test_nested_shortcircuit_value(tmp_path):
+    # was: the right operand of && (itself a || whose right operand emits nodes) was
+    # entered at its first emitted node instead of its branch, so b was never read
+    # and assert(a && (b || (c && a))) failed with a = b = 1, c = 0
     mine = compare(Spec(ABC, [], [[("assert", NESTED_SC)]], []), tmp_path)
     assert mine.violations == {}
 
 
-@pytest.mark.xfail(strict=True, reason="hugemc bug: same nested short-circuit lowering in a property: "
-                   "INVARIANT(inv) { return a && (b || (c && a)); } is reported violated in the "
-                   "initial state a=b=1, c=0")
 def test_nested_shortcircuit_property(tmp_path):
+    # was: the same lowering made INVARIANT(inv) { return a && (b || (c && a)); } fail initially
     mine = compare(Spec(ABC, [], [[]], [("invariant", "inv", NESTED_SC)]), tmp_path)
     assert mine.violations == {}
 
 
 def test_nested_shortcircuit_condition(tmp_path):
-    # as an if condition the same expression is lowered to jumping code: correct
+    # as an if condition the expression is lowered to jumping code
     t0 = [("if", NESTED_SC, [asg("c", c(1))], [asg("c", c(0))])]
     compare(Spec(ABC, [], [t0], [("final", "fin", ("==", g("c"), c(1)))]), tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="hugemc bug: a WARN_ON that fires on a path later cut by "
-                   "assume() in the same step is recorded by the compiled successor function but "
-                   "not by the reference interpreter, so check_scenario() crashes with "
-                   "ValueError: the failing step of 'warning' cannot be replayed")
 def test_warning_then_assume_false(tmp_path):
+    # was: the compiled successor function reported a WARN_ON whose path assume() then
+    # cut, the interpreter did not, and check_scenario crashed replaying the warning
     t0 = [("decl", "v1", g("g0"), None, None), ("warn", ("==", l("v1"), c(0)), 1),
           ("assume", ("==", l("v1"), c(1))), asg("g0", c(2))]
-    spec = Spec(G3, [], [t0], [])
-    assert brute.explore(spec).warn_then_blocked
-    rb, rd, checked = run_hugemc(spec, tmp_path)   # raises ValueError in check_program
-    assert not rb.warnings
+    spec = Spec(G3, [], [t0, [asg("g0", c(1))]], [])
+    mine = compare(spec, tmp_path)
+    assert mine.warn_then_blocked and mine.warnings == {}
+
+
+def test_constant_argument_as_index(tmp_path):
+    # was (since parameters alias their argument): a constant argument made the callee's
+    # guarded index a constant, rejected at compile time on a path the guard excludes
+    h = brute.Helper("get", ("i",), (("if", ("<", l("i"), c(2)), [("return", ("idx", "arr", 2, l("i")))], []),),
+                     c(0), ("i",))
+    spec = Spec(G3, [], [[("call", h, (c(2),), "v1"), asg("g0", l("v1"))]], [], helpers=[h], arrays=ARR)
+    mine = compare(spec, tmp_path)
+    assert mine.violations == {}
+
+
+def test_local_argument_as_index(tmp_path):
+    # the same program with the argument in a local: accepted, and correct
+    h = brute.Helper("get", ("i",), (("if", ("<", l("i"), c(2)), [("return", ("idx", "arr", 2, l("i")))], []),),
+                     c(0), ("i",))
+    t0 = [("decl", "v2", c(2), None, None), ("call", h, (l("v2"),), "v1"), asg("g0", l("v1"))]
+    mine = compare(Spec(G3, [], [t0], [], helpers=[h], arrays=ARR), tmp_path)
+    assert mine.violations == {}
 
 
 # ---------------------------------------------------------------------------
@@ -454,8 +533,11 @@ class Ctx:
     """What a statement being generated may refer to."""
 
     def __init__(self, gnames: list, locks: list, helpers: list, prefix: str = "v",
-                 ret: str = "void", wids: list | None = None) -> None:
+                 ret: str = "void", wids: list | None = None, arrays=(), gptrs=()) -> None:
         self.gnames = gnames
+        self.arrays = list(arrays)   # (name, size)
+        self.gptrs = list(gptrs)     # global int * names
+        self.ptrs: list[str] = []    # local int * names in scope
         self.locks = locks
         self.helpers = helpers
         self.locals: list[str] = []
@@ -468,6 +550,15 @@ class Ctx:
         self.in_switch = False
         self.wids = wids if wids is not None else [0]  # WARN_ON ids, unique in the program
 
+    @property
+    def shared(self) -> list:
+        """Scalar globals whose access is a shared access (not ghost state)."""
+        return [x for x in self.gnames if not brute.is_ghost(x)]
+
+    @property
+    def ghosts(self) -> list:
+        return [x for x in self.gnames if brute.is_ghost(x)]
+
     def fresh(self) -> str:
         self.counter[0] += 1
         name = f"{self.prefix}{self.counter[0]}"
@@ -479,8 +570,10 @@ class Ctx:
         return self.wids[0]
 
     def scope(self) -> "Ctx":
-        sub = Ctx(self.gnames, self.locks, self.helpers, self.prefix, self.ret, self.wids)
+        sub = Ctx(self.gnames, self.locks, self.helpers, self.prefix, self.ret, self.wids, self.arrays,
+                  self.gptrs)
         sub.locals = list(self.locals)
+        sub.ptrs = list(self.ptrs)
         sub.counter = self.counter
         sub.declared = self.declared
         sub.held = set(self.held)
@@ -493,15 +586,72 @@ K = st.integers(-1, 3)
 CMPS = ["==", "!=", "<=", "<", ">=", ">"]
 
 
+def draw_index(draw, ctx: Ctx, n: int):
+    """An array index: a constant in range, or a local or a global (anything)."""
+    f = draw(st.sampled_from(["k", "k", "k", "v", "g"] if ctx.locals else ["k", "k", "k", "g"]))
+    if f == "k":   # (a constant index out of range is a compile error)
+        return ("c", draw(st.integers(0, n - 1)))
+    if f == "v":
+        return ("l", draw(st.sampled_from(ctx.locals)))
+    return ("g", draw(st.sampled_from(ctx.gnames)))
+
+
+def draw_ptr(draw, ctx: Ctx, depth: int = 0, null: bool = True):
+    """A pointer to an int global (scalar or array element), NULL, or pointer arithmetic."""
+    opts = ["addr", "addr"] + (["null"] if null else []) + (["addri", "addri"] if ctx.arrays else [])
+    opts += ["p", "p"] if ctx.ptrs else []
+    opts += ["gp", "gp"] if ctx.gptrs else []
+    opts += ["padd"] if depth == 0 else []
+    f = draw(st.sampled_from(opts))
+    if f == "addr":
+        return ("addr", draw(st.sampled_from(ctx.gnames)))
+    if f == "null":
+        return ("null",)
+    if f == "addri":
+        a, n = draw(st.sampled_from(ctx.arrays))
+        return ("addri", a, n, draw_index(draw, ctx, n))
+    if f == "p":
+        return ("l", draw(st.sampled_from(ctx.ptrs)))
+    if f == "gp":
+        return ("g", draw(st.sampled_from(ctx.gptrs)))
+    # (arithmetic on the NULL literal, a void pointer, is a compile error)
+    return ("padd", draw_ptr(draw, ctx, depth + 1, null=False), draw(st.sampled_from([1, -1, 2])))
+
+
+def draw_lv(draw, ctx: Ctx):
+    """An int lvalue: a scalar global, an array element, or *pointer."""
+    opts = ["g"] * 4 + (["idx", "idx"] if ctx.arrays else []) + (["deref", "deref"] if ctx.ptrs or ctx.gptrs else [])
+    f = draw(st.sampled_from(opts))
+    if f == "g":
+        return draw(st.sampled_from(ctx.gnames))
+    if f == "idx":
+        a, n = draw(st.sampled_from(ctx.arrays))
+        return ("idx", a, n, draw_index(draw, ctx, n))
+    ps = [("l", p) for p in ctx.ptrs] + [("g", p) for p in ctx.gptrs]
+    return ("deref", draw(st.sampled_from(ps)))
+
+
+def draw_read(draw, ctx: Ctx):
+    """A read of a global int: scalar, array element or *pointer."""
+    lv = draw_lv(draw, ctx)
+    return ("g", lv) if isinstance(lv, str) else lv
+
+
 def draw_arith(draw, ctx: Ctx, allow_locals: bool = True):
     """An arithmetic value over globals, locals and constants (no lazy operators)."""
     gs = st.sampled_from(ctx.gnames)
     forms = ["k", "g", "g+k", "g-k", "g+g", "g-g", "-g+k", "g+g-g"]
     if allow_locals and ctx.locals:
         forms += ["v", "v", "v+k", "v+g", "g-v"]
+    if ctx.arrays or ctx.ptrs or ctx.gptrs:
+        forms += ["mem", "mem+k"]
     f = draw(st.sampled_from(forms))
     if f == "k":
         return ("c", draw(K))
+    if f == "mem":
+        return draw_read(draw, ctx)
+    if f == "mem+k":
+        return ("+", draw_read(draw, ctx), ("c", draw(st.integers(-1, 1))))
     if f == "g":
         return ("g", draw(gs))
     if f in ("g+k", "g-k"):
@@ -532,10 +682,22 @@ def draw_cmp(draw, ctx: Ctx, locals_only: bool = False):
         opts += ["v", "v"]
         if not locals_only:
             opts += ["v?g"]
+    if ctx.ptrs and locals_only:
+        opts += ["ptr"]
+    if (ctx.ptrs or ctx.gptrs) and not locals_only:
+        opts += ["ptr", "ptr?ptr"]
     if not opts:
         return ("!=", ("c", 0), ("c", 0))
     f = draw(st.sampled_from(opts))
     gs = st.sampled_from(ctx.gnames)
+    if f in ("ptr", "ptr?ptr"):
+        ps = [("l", p) for p in ctx.ptrs] + ([] if locals_only else [("g", p) for p in ctx.gptrs])
+        a = draw(st.sampled_from(ps))
+        if f == "ptr":
+            # a pointer's truth value, or a comparison with NULL (a bare pointer only as
+            # an if condition: as a stored value it would assign a pointer to an int)
+            return draw(st.sampled_from([("!", a), ("==", a, ("null",)), ("!=", a, ("null",))]))
+        return (draw(st.sampled_from(["==", "!="])), a, draw_ptr(draw, ctx, 1))
     if f == "g":
         return (op, ("g", draw(gs)), ("c", draw(K)))
     if f == "g+g":
@@ -547,21 +709,24 @@ def draw_cmp(draw, ctx: Ctx, locals_only: bool = False):
     return (op, ("l", draw(st.sampled_from(ctx.locals))), ("g", draw(gs)))
 
 
-def draw_cond(draw, ctx: Ctx, locals_only: bool = False, lazy: bool = True, nest_right: bool = True,
-              depth: int = 0):
-    """A condition: a comparison, or &&/||/! of conditions (lazy operators at the top only).
+def draw_loop_cond(draw, ctx: Ctx):
+    """A loop condition whose first operand reads shared state, so that every lap of the
+    loop has a shared access: local-only laps would run inside one step, and the
+    endless ones cost hugemc 100 000 operations per path (see test_endless_local_loop)."""
+    first = (draw(st.sampled_from(CMPS)), ("g", draw(st.sampled_from(ctx.shared))), ("c", draw(K)))
+    f = draw(st.sampled_from(["cmp", "cmp", "&&", "||"]))
+    return first if f == "cmp" else (f, first, draw_cond(draw, ctx))
 
-    ``nest_right=False`` keeps lazy operators out of the right operand of ``&&``/``||``:
-    used where the condition is a *value* (assert, assume, stored values), to stay
-    clear of the nested short-circuit bug (see test_nested_shortcircuit_value).
-    """
+
+def draw_cond(draw, ctx: Ctx, locals_only: bool = False, lazy: bool = True, depth: int = 0):
+    """A condition: a comparison, or &&/||/! of conditions (lazy operators never under arithmetic)."""
     f = draw(st.sampled_from(["cmp", "cmp", "cmp", "and", "or", "not"] if lazy and depth < 3 else ["cmp"]))
     if f == "cmp":
         return draw_cmp(draw, ctx, locals_only)
     if f == "not":
-        return ("!", draw_cond(draw, ctx, locals_only, lazy, nest_right, depth + 1))
-    return ("&&" if f == "and" else "||", draw_cond(draw, ctx, locals_only, lazy, nest_right, depth + 1),
-            draw_cond(draw, ctx, locals_only, lazy and nest_right, nest_right, depth + 1))
+        return ("!", draw_cond(draw, ctx, locals_only, lazy, depth + 1))
+    return ("&&" if f == "and" else "||", draw_cond(draw, ctx, locals_only, lazy, depth + 1),
+            draw_cond(draw, ctx, locals_only, lazy, depth + 1))
 
 
 def draw_value(draw, ctx: Ctx, allow_locals: bool = True):
@@ -570,17 +735,22 @@ def draw_value(draw, ctx: Ctx, allow_locals: bool = True):
     if f == "arith":
         return draw_arith(draw, ctx, allow_locals)
     if f == "ternary":
-        return ("?", draw_cond(draw, ctx, nest_right=False), draw_arith(draw, ctx, allow_locals),
+        return ("?", draw_cond(draw, ctx), draw_arith(draw, ctx, allow_locals),
                 draw_arith(draw, ctx, allow_locals))
-    return draw_cond(draw, ctx, nest_right=False)
+    return draw_cond(draw, ctx)
 
 
-def draw_arg(draw, ctx: Ctx):
-    """An argument of a builtin or helper call."""
+def draw_arg(draw, ctx: Ctx, call: bool = False):
+    """An argument of a builtin or (``call``) a helper call."""
     opts = ["k", "k", "g"] + (["v"] if ctx.locals else [])
     f = draw(st.sampled_from(opts))
     if f == "k":
-        return ("c", draw(st.integers(0, 2)))
+        hi = 2
+        if call and ctx.arrays:
+            # a constant argument must be a valid index of every array: the helper may
+            # index with its parameter (test_constant_argument_as_index, a hugemc bug)
+            hi = min(n for _, n in ctx.arrays) - 1
+        return ("c", draw(st.integers(0, hi)))
     if f == "g":
         return ("g", draw(st.sampled_from(ctx.gnames)))
     return ("l", draw(st.sampled_from(ctx.locals)))
@@ -594,19 +764,22 @@ def _rmw_args(draw, ctx: Ctx, fn: str) -> tuple:
 def draw_simple(draw, ctx: Ctx):
     """A statement that defines no local and does not lock (for branches and loop bodies)."""
     gs = st.sampled_from(ctx.gnames)
-    kind = draw(st.sampled_from(["assign", "assign", "incr", "rmw", "atomic"]))
+    kind = draw(st.sampled_from(["assign", "assign", "incr", "rmw", "atomic"] + (["gpset"] if ctx.gptrs else [])))
     if kind == "assign":
         style = draw(st.sampled_from([None] * 5 + ["WRITE_ONCE", "atomic_set", "smp_store_release"]))
-        return ("assign", draw(gs), draw_value(draw, ctx), style)
+        return ("assign", draw_lv(draw, ctx), draw_value(draw, ctx), style)
+    if kind == "gpset":
+        return ("assign", draw(st.sampled_from(ctx.gptrs)), draw_ptr(draw, ctx),
+                draw(st.sampled_from([None, None, "WRITE_ONCE"])))
     if kind == "incr":
         style = draw(st.sampled_from(["++", "--", "pre++", "pre--", "+=", "-="]))
         e = draw(st.one_of(st.integers(1, 2).map(lambda k: ("c", k)),
                            st.sampled_from(ctx.gnames).map(lambda x: ("g", x)),
                            *([st.sampled_from(ctx.locals).map(lambda x: ("l", x))] if ctx.locals else [])))
-        return ("incr", draw(gs), e if style in ("+=", "-=") else None, style)
+        return ("incr", draw_lv(draw, ctx), e if style in ("+=", "-=") else None, style)
     if kind == "rmw":
         fn = draw(st.sampled_from(sorted(brute.RMW_FNS)))
-        return ("rmw", fn, draw(gs), _rmw_args(draw, ctx, fn), None)
+        return ("rmw", fn, draw_lv(draw, ctx), _rmw_args(draw, ctx, fn), None)
     x, y = draw(gs), draw(gs)
     if draw(st.booleans()):
         return ("atomic", [], [("store", x, ("+", ("g", x), ("c", draw(st.integers(1, 2)))))])
@@ -645,9 +818,22 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
         kinds += ["call", "call"]
     if ctx.in_loop or ctx.in_switch:
         kinds += ["brk", "brk"]
+    if ctx.arrays or ctx.gptrs:
+        kinds += ["pdecl"]
+    if ctx.ghosts:
+        kinds += ["ghost"]
+    if ctx.ptrs:
+        kinds += ["pset"]
     kind = draw(st.sampled_from(kinds))
     if kind == "simple" or depth > 2:
         return [draw_simple(draw, ctx)]
+    if kind == "pdecl":
+        p = ctx.fresh()
+        s = ("pdecl", p, draw_ptr(draw, ctx))
+        ctx.ptrs.append(p)
+        return [s]
+    if kind == "pset":
+        return [("pset", draw(st.sampled_from(ctx.ptrs)), draw_ptr(draw, ctx))]
     if kind == "decl":
         v = ctx.fresh()
         style = draw(st.sampled_from([None] * 4 + ["READ_ONCE", "atomic_read", "smp_load_acquire"]))
@@ -656,7 +842,7 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
         ctx.locals.append(v)
         return [("decl", v, e, style, rng)]
     if kind == "warn":
-        return [("warn", draw_cond(draw, ctx, nest_right=False), ctx.wid())]
+        return [("warn", draw_cond(draw, ctx), ctx.wid())]
     if kind == "print":
         return [("print", tuple(draw_arith(draw, ctx) for _ in range(draw(st.integers(1, 2)))))]
     if kind == "ret":
@@ -677,10 +863,10 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
             default = (draw_block(draw, ctx, depth, 1, 1, switch=True), draw(st.booleans()))
         return [("switch", e, cases, default)]
     if kind == "do":
-        return [("do", draw_block(draw, ctx, depth, 1, 1, loop=True), draw_cond(draw, ctx))]
+        return [("do", draw_block(draw, ctx, depth, 1, 1, loop=True), draw_loop_cond(draw, ctx))]
     if kind == "rmw_ret":
         fn = draw(st.sampled_from(sorted(f for f, (_, r) in brute.RMW_FNS.items() if r)))
-        s = ("rmw", fn, draw(gs), _rmw_args(draw, ctx, fn), ctx.fresh())
+        s = ("rmw", fn, draw_lv(draw, ctx), _rmw_args(draw, ctx, fn), ctx.fresh())
         ctx.locals.append(s[4])
         return [s]
     if kind == "atomic_def":
@@ -715,17 +901,26 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
         return [("nondet", v, lo, hi, excl, th, el)]
     if kind == "if":
         cond = draw_cond(draw, ctx)
+        if ctx.ptrs and draw(st.integers(0, 3)) == 0:
+            cond = ("l", draw(st.sampled_from(ctx.ptrs)))   # if (p)
         th = draw_block(draw, ctx, depth, 1, 1)
         el = draw_block(draw, ctx, depth, 1, 1) if draw(st.booleans()) else []
         return [("if", cond, th, el)]
     if kind == "assert":
-        return [(draw(st.sampled_from(["assert", "assert", "bug_on"])), draw_cond(draw, ctx, nest_right=False))]
+        return [(draw(st.sampled_from(["assert", "assert", "bug_on"])), draw_cond(draw, ctx))]
     if kind == "assume":
-        return [("assume", draw_cond(draw, ctx, nest_right=False))]
+        return [("assume", draw_cond(draw, ctx))]
     if kind == "spin":
-        return [("spin", draw(gs), draw(st.integers(0, 2)))]
+        return [("spin", draw(st.sampled_from(ctx.shared)), draw(st.integers(0, 2)))]
     if kind == "while":
-        return [("while", draw_cond(draw, ctx), draw_block(draw, ctx, depth, 1, 1, loop=True))]
+        return [("while", draw_loop_cond(draw, ctx), draw_block(draw, ctx, depth, 1, 1, loop=True))]
+    if kind == "ghost":
+        x = draw(st.sampled_from(ctx.ghosts))
+        if draw(st.booleans()):
+            body = [("store", x, draw_value(draw, ctx))]
+        else:
+            body = [("aif", draw_cond(draw, ctx), [("store", x, draw_value(draw, ctx))], [])]
+        return [("ghost", body)]
     if kind == "for":
         v = ctx.fresh()
         sub = ctx.scope()
@@ -733,7 +928,7 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
         return [("for", v, draw(st.integers(1, 2)), draw_block(draw, sub, depth, 1, 2, loop=True))]
     if kind == "call":
         h = draw(st.sampled_from(ctx.helpers))
-        args = tuple(draw_arg(draw, ctx) for _ in h.params)
+        args = tuple(draw_arg(draw, ctx, call=True) for _ in h.params)
         dst = ctx.fresh() if h.ret is not None and draw(st.booleans()) else None
         if dst:
             ctx.locals.append(dst)
@@ -762,7 +957,7 @@ def draw_stmt(draw, ctx: Ctx, depth: int, first: bool = False) -> list:
 
 
 def draw_prop(draw, gnames, kind):
-    gs = st.sampled_from(gnames)
+    gs = st.sampled_from(gnames)  # may include array elements with constant indices
     f = draw(st.sampled_from(["sum", "one", "pair", "cmp", "ternary"]))
     if f == "sum":
         e = (draw(st.sampled_from(["<=", ">=", "!="])), ("+", ("g", draw(gs)), ("g", draw(gs))),
@@ -782,9 +977,10 @@ def draw_prop(draw, gnames, kind):
     return e
 
 
-def draw_helper(draw, k: int, gnames, locks, earlier, wids) -> "brute.Helper":
+def draw_helper(draw, k: int, gnames, locks, earlier, wids, arrays, gptrs) -> "brute.Helper":
     returns = draw(st.booleans())
-    ctx = Ctx(gnames, locks, earlier, prefix=f"h{k}v", ret="int" if returns else "void", wids=wids)
+    ctx = Ctx(gnames, locks, earlier, prefix=f"h{k}v", ret="int" if returns else "void", wids=wids,
+              arrays=arrays, gptrs=gptrs)
     params = tuple(f"h{k}p{i}" for i in range(draw(st.integers(1, 2))))
     ctx.locals = list(params)
     ctx.declared.extend(params)
@@ -809,10 +1005,20 @@ def specs(draw):
     gnames = [x[0] for x in globals_]
     locks = [f"l{i}" for i in range(draw(st.integers(0, 2)))]
     lock_hi = {lk: draw(st.integers(1, 3)) for lk in locks if draw(st.integers(0, 3)) == 0}
+    arrays = []
+    if draw(st.integers(0, 2)) == 0:
+        n, hi = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        arrays.append(("arr", n, 0, hi, tuple(draw(st.integers(0, hi)) for _ in range(n))))
+    arr_sizes = [(a, n) for a, n, *_ in arrays]
+    gptrs = []
+    if draw(st.integers(0, 2)) == 0:
+        tgt = draw(st.sampled_from([None, ("addr", "g0")] + [("addri", a, n, ("c", n - 1)) for a, n in arr_sizes]))
+        gptrs.append(("gp", tgt))
+    gp_names = [x[0] for x in gptrs]
     wids = [0]
     helpers: list = []
     for k in range(draw(st.sampled_from([0, 0, 1, 2]))):
-        helpers.append(draw_helper(draw, k + 1, gnames, locks, list(helpers), wids))
+        helpers.append(draw_helper(draw, k + 1, gnames, locks, list(helpers), wids, arr_sizes, gp_names))
     layout = draw(st.sampled_from([
         [(0, 1), (1, 1)], [(0, 1), (1, 1)], [(0, 1), (1, 1)], [(0, 1), (0, 1)], [(0, 2)],
         [(0, 1), (1, 1), (2, 1)], [(0, 2), (1, 1)], [(0, 1), (1, 1), (0, 1)]]))
@@ -821,7 +1027,7 @@ def specs(draw):
     lo_len, hi_len = (2, 4) if nthreads == 2 else (1, 2)
     funcs = []
     for _ in range(nfuncs):
-        ctx = Ctx(gnames, locks, helpers, wids=wids)
+        ctx = Ctx(gnames, locks, helpers, wids=wids, arrays=arr_sizes, gptrs=gp_names)
         body: list = []
         for i in range(draw(st.integers(lo_len, hi_len))):
             body += draw_stmt(draw, ctx, 0, first=(i == 0))
@@ -833,18 +1039,21 @@ def specs(draw):
             if draw(st.booleans()):
                 init.append(("iset", name, draw(st.integers(lo, hi))) if draw(st.booleans())
                             else ("inondet", name, lo, draw(st.integers(lo, hi))))
-    inv = draw_prop(draw, gnames, "invariant")
+    pnames = gnames + [f"{a}[{i}]" for a, n in arr_sizes for i in range(n)]
+    inv = draw_prop(draw, pnames, "invariant")
     start = {name: init for name, _, _, init in globals_}
+    for a, n, _, _, inits in arrays:
+        start.update({f"{a}[{i}]": inits[i] for i in range(n)})
     if not brute.ev(inv, start, {}) and draw(st.integers(0, 3)):
         inv = ("!", inv)  # mostly let the invariant hold initially, so violations need steps
-    props = [("invariant", "inv", inv), ("final", "fin", draw_prop(draw, gnames, "final"))]
+    props = [("invariant", "inv", inv), ("final", "fin", draw_prop(draw, pnames, "final"))]
     if draw(st.booleans()):
-        props.append(("reachable", "reach", draw_prop(draw, gnames, "reachable")))
+        props.append(("reachable", "reach", draw_prop(draw, pnames, "reachable")))
     return Spec(globals_, locks, funcs, props, entries=layout, helpers=helpers, lock_hi=lock_hi,
-                init=init, fatal_warnings=draw(st.integers(0, 3)) == 0)
+                init=init, fatal_warnings=draw(st.integers(0, 3)) == 0, arrays=arrays, gptrs=gptrs)
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=int(os.environ.get("HUGEMC_DIFF_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(specs())
 def test_random_programs(spec):

@@ -1432,16 +1432,17 @@ class Lowerer:
     def index_place(self, base: Place, sub, node) -> Place:
         t = base.type
         idx, it = self.rvalue(sub)
-        if isinstance(idx, Const):
+        if isinstance(idx, Const) and 0 <= idx.value < t.length:
             i = idx.value
-            if not 0 <= i < t.length:
-                raise self.error(f"index {i} out of bounds for an array of {t.length}", sub)
             if base.base is not None:
                 return Place(t.elem, base=base.base + i * t.elem.size, array_base=(base, idx))
             return Place(t.elem, table=base.table, index=base.index, offset=base.offset + i * t.elem.size)
         if base.base is None:
+            if isinstance(idx, Const):
+                raise self.error(f"index {idx.value} out of bounds for an array of {t.length}", sub)
             raise self.error("a run-time index into an array reached through a pointer is not supported",
                              node, hint="index a global array directly, or use a pointer to its element")
+        # (a constant index out of bounds gets here too: an error only if it is ever reached)
         tab = self.array_table(base, node)
         return Place(t.elem, table=tab, index=idx, offset=0, array_base=(base, idx))
 

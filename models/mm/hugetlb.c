@@ -274,4 +274,52 @@ out:
 	return rc;
 }
 
+/*
+ * isolate_hugetlb(): migration's isolation of an in-use hugetlb page: under
+ * the lock, only a hugetlb head marked migratable, and only with a try-get.
+ */
+bool isolate_hugetlb(struct page *page)
+{
+	bool ret = true;
+
+	spin_lock(&hugetlb_lock);
+	if (!PageHuge(page) || !test_bit(PG_hugetlb_migratable, &page->flags) || !get_page_unless_zero(page)) {
+		ret = false;
+		goto unlock;
+	}
+	clear_bit(PG_hugetlb_migratable, &page->flags);	/* now on the caller's list */
+unlock:
+	spin_unlock(&hugetlb_lock);
+	return ret;
+}
+
+/* putback_active_hugepage(): give an isolated page back, dropping the isolation reference */
+void putback_active_hugepage(struct page *page)
+{
+	spin_lock(&hugetlb_lock);
+	set_bit(PG_hugetlb_migratable, &page->flags);
+	spin_unlock(&hugetlb_lock);
+	put_page(page);
+}
+
+/* hugetlb_init_pool(): scenario init: the first block is a free hugetlb page (no locks: init is atomic) */
+void hugetlb_init_pool(void)
+{
+	int i;
+
+	mm_init();
+	pages[0].flags = (1 << PG_head) | (1 << PG_hugetlb_freed);
+	pages[0].compound_order = HUGETLB_ORDER;
+	pages[0].compound_dtor = HUGETLB_PAGE_DTOR;
+	for (i = 0; i < (1 << HUGETLB_ORDER); i++) {
+		if (i)
+			pages[i].flags = 0;
+		if (i)
+			pages[i].first_page = &pages[0];
+		pages[i].ghost_where = WHERE_HUGETLB_FREE;
+	}
+	nr_huge_pages = 1;
+	free_huge_pages = 1;
+}
+
 #endif /* MM_HUGETLB_C */

@@ -44,4 +44,39 @@ void put_page_speculative(struct page *page)
 		destroy_page(head);
 }
 
+/*
+ * gup_fast(): GUP-fast on one PTE (gup_pte_range() and try_grab_folio() in
+ * 6.1): read the PTE without locks, find the head, try-get the head,
+ * re-check that the page still belongs to that head (else put and retry),
+ * re-check the PTE (else put and fall back to the slow path).
+ */
+struct page *user_pte;	/* one PTE of a user mapping */
+bool ghost_gup_pinned;	/* GUP-fast held a reference on a mapped page */
+
+void gup_fast(void)
+{
+	struct page *page;
+	struct page *head;
+
+retry:
+	page = READ_ONCE(user_pte);
+	if (!page)
+		return;
+	head = compound_head(page);
+	if (!get_page_unless_zero(head))
+		return;		/* the slow path would take over */
+	head->ghost_spec++;
+	if (compound_head(page) != head) {
+		put_page_speculative(head);
+		goto retry;
+	}
+	if (READ_ONCE(user_pte) != page) {
+		put_page_speculative(head);
+		return;
+	}
+	GHOST { ghost_gup_pinned = true; }
+	/* the caller uses the page, then unpins it */
+	put_page_speculative(head);
+}
+
 #endif /* MM_SPECULATIVE_C */
