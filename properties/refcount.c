@@ -84,3 +84,30 @@ INVARIANT(no_write_to_readonly_struct_page)
 {
 	return !ghost_ro_write;
 }
+
+/* A reference count never goes below zero. Catches: puts without a matching get. */
+INVARIANT(refcount_nonnegative)
+{
+	int i;
+
+	for (i = 0; i < NR_PAGES; i++)
+		if (pages[i]._refcount < 0)
+			return false;
+	return true;
+}
+
+/* No page is freed to the buddy allocator twice. Catches: double frees. */
+INVARIANT(no_double_free)
+{
+	return !ghost_double_free;
+}
+
+/*
+ * Nobody touches a page after it went back to the buddy allocator (dropping a
+ * reference on it, reading its flags to decide how to free it); a try-get that
+ * fails is allowed. Catches: use after free.
+ */
+INVARIANT(no_use_after_free)
+{
+	return !ghost_use_after_free;
+}

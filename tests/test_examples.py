@@ -18,6 +18,7 @@ EXPECTED = {
     "prepatch-6.0": ("holds", {}),
     "free-pages-2020-leak": ("violated", {"no_leak": 11}),
     "free-pages-2020-fixed": ("holds", {}),
+    "free-pages-check-after-drop": ("violated", {"no_use_after_free": 12}),
     "gigantic-2021-blind-store": ("violated", {"refcount_conserved": 6, "assertion": 8,
                                                "hugetlb_free_pages_unreferenced": 21}),
     "gigantic-freeze-v1-undo": ("violated", {"assertion": 11}),
@@ -29,6 +30,7 @@ EXPECTED = {
                                         "refcount_conserved": 30, "buddy_pages_unreferenced": 34,
                                         "not_in_buddy_and_hugetlb_pool": 34}),
     "dissolve-fixed": ("holds", {}),
+    "hugetlb-pool-speculative": ("holds", {}),
 }
 
 

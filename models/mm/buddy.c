@@ -8,7 +8,9 @@
  * the caller's reference and frees according to who held the last one.
  *
  * Scenario defines: ALLOC_CAN_FAIL (default 1), FREE_PAGES_FIX (default 1:
- * __free_pages with the 2020 fix e320d3012d25, 0: before it).
+ * __free_pages with the 2020 fix e320d3012d25, 0: before it, 2: the fix with
+ * the compound check read after the reference is dropped, the order
+ * KERNEL.md §2 warns against).
  */
 #ifndef MM_BUDDY_C
 #define MM_BUDDY_C
@@ -106,6 +108,7 @@ void free_the_page(struct page *page, int order)
 
 	ATOMIC {
 		for (i = 0; i < (1 << order); i++) {
+			GHOST { ghost_double_free |= page[i].ghost_where == WHERE_BUDDY; }
 			page[i].flags = 1 << PG_buddy;
 			page[i].first_page = NULL;
 			page[i].compound_order = 0;
@@ -125,7 +128,15 @@ void free_the_page(struct page *page, int order)
  */
 void __free_pages(struct page *page, int order)
 {
-#if FREE_PAGES_FIX
+#if FREE_PAGES_FIX == 2
+	if (put_page_testzero(page))
+		free_the_page(page, order);
+	else if (!PageHead(page)) {	/* too late: the other holder may have freed it */
+		GHOST { ghost_use_after_free |= page->ghost_where == WHERE_BUDDY; }
+		while (order-- > 0)
+			free_the_page(page + (1 << order), order);
+	}
+#elif FREE_PAGES_FIX
 	bool head = PageHead(page);
 
 	if (put_page_testzero(page))

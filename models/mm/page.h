@@ -62,6 +62,10 @@ struct page pages[NR_PAGES];
 
 /* ghost: something wrote to a read-only (optimised) struct page: it would fault */
 bool ghost_ro_write;
+/* ghost: a page in the buddy allocator was freed again */
+bool ghost_double_free;
+/* ghost: a page was touched after it went back to the buddy allocator */
+bool ghost_use_after_free;
 
 static inline struct page *pfn_to_page(int pfn)
 {

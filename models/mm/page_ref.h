@@ -80,7 +80,10 @@ static inline bool put_page_testzero(struct page *page)
 		zero = atomic_dec_and_test(&page->_refcount);
 	}
 	page->ghost_refs--;
-	GHOST { ghost_ro_write |= page->vmemmap_ro; }
+	GHOST {
+		ghost_ro_write |= page->vmemmap_ro;
+		ghost_use_after_free |= page->ghost_where == WHERE_BUDDY;
+	}
 	return zero;
 }
 
