@@ -7,6 +7,7 @@ from conftest import EXAMPLES, check_file, trace_of, violated
 # scenario -> (verdict, {violated property: BFS counterexample length})
 EXPECTED = {
     "seed-v1-null-deref": ("violated", {"null_deref": 2}),
+    "seed-v2-null-deref": ("violated", {"null_deref": 2}),
     "seed-merged": ("holds", {}),
     "lost-update": ("violated", {"no_lost_update": 6}),
     "seed-merged-contended": ("holds", {}),

@@ -120,8 +120,11 @@ retry:
 
 /*
  * prep_new_huge_page(): vmemmap optimisation, then the hugetlb destructor
- * (PageHuge() from now on), then count the page. (6.1 sets the destructor
- * before optimising; the order does not matter to the races modelled here.)
+ * (PageHuge() from now on), then count the page, in 6.1's order. (From 2023
+ * the hugetlb mark is set before optimising, KERNEL.md §4, because code that
+ * sees an ordinary compound page may write to its tails; no thread of the
+ * shipped scenarios writes to the tails of a compound page, so that window is
+ * not exercised here.)
  */
 void prep_new_huge_page(struct page *page)
 {
