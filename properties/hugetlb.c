@@ -46,3 +46,9 @@ REACHABLE(dissolved)
 	return nr_huge_pages == 0 && free_huge_pages == 0 && test_bit(PG_buddy, &pages[0].flags) &&
 	       ghost_pool_entered;
 }
+
+/* Restoring a page's vmemmap failed and the page went back to the hugetlb free list. */
+REACHABLE(vmemmap_restore_failed_back_to_pool)
+{
+	return ghost_restore_failed && test_bit(PG_hugetlb_freed, &pages[0].flags) && free_huge_pages == 1;
+}

@@ -31,6 +31,7 @@ EXPECTED = {
                                         "refcount_conserved": 30, "buddy_pages_unreferenced": 34,
                                         "not_in_buddy_and_hugetlb_pool": 34}),
     "dissolve-fixed": ("holds", {}),
+    "dissolve-vmemmap-restore": ("holds", {}),
     "hugetlb-pool-speculative": ("holds", {}),
 }
 

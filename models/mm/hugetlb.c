@@ -50,6 +50,7 @@ int free_huge_pages __range(0, NR_PAGES);
 int ghost_freeze_failures __range(0, 8);	/* freezes of a fresh head that failed */
 bool ghost_alloc_gave_up;			/* both attempts lost the race */
 bool ghost_pool_entered;			/* some page was put on a hugetlb free list */
+bool ghost_restore_failed;			/* a vmemmap restore failed: the page went back to the pool */
 
 /* PageHuge(): a compound head with the hugetlb destructor */
 static inline bool PageHuge(struct page *page)
@@ -225,14 +226,28 @@ static void remove_hugetlb_page(struct page *page)
 	ghost_move_block(page, WHERE_OWNED);
 }
 
+/* add_hugetlb_page(): put a removed page back into the pool, on the free list; lock held */
+static void add_hugetlb_page(struct page *page)
+{
+	nr_huge_pages++;
+	WRITE_ONCE(page->compound_dtor, HUGETLB_PAGE_DTOR);
+	enqueue_huge_page(page);
+}
+
 /*
  * update_and_free_page(): give a removed page back to the buddy allocator:
- * restore its vmemmap, then, the page being frozen at 0, store the count of 1
- * that __free_pages() drops.
+ * restore its vmemmap (if that fails, the page goes back to the pool), then,
+ * the page being frozen at 0, store the count of 1 that __free_pages() drops.
  */
 static void update_and_free_page(struct page *page)
 {
-	hugetlb_vmemmap_restore(page);
+	if (hugetlb_vmemmap_restore(page)) {
+		spin_lock(&hugetlb_lock);
+		add_hugetlb_page(page);
+		spin_unlock(&hugetlb_lock);
+		GHOST { ghost_restore_failed = true; }
+		return;
+	}
 	set_page_refcounted(page);
 	grant_ref(page);
 	__free_pages(page, page->compound_order);

@@ -7,6 +7,8 @@
  * too: a copy is made, then the copy is mapped in its place, so a store to the
  * head's struct page between the copy and the remap is lost. Selected by
  * VMEMMAP_OPTIMIZE: 0 off, 1 as 6.1 (tails only), 2 as 6.2 (default 0).
+ * Restoring needs fresh pages for the vmemmap and can fail
+ * (VMEMMAP_RESTORE_CAN_FAIL, default 1).
  */
 #ifndef MM_HUGETLB_VMEMMAP_C
 #define MM_HUGETLB_VMEMMAP_C
@@ -15,6 +17,9 @@
 
 #ifndef VMEMMAP_OPTIMIZE
 #define VMEMMAP_OPTIMIZE 0
+#endif
+#ifndef VMEMMAP_RESTORE_CAN_FAIL
+#define VMEMMAP_RESTORE_CAN_FAIL 1
 #endif
 
 /* hugetlb_vmemmap_optimize(): remap the tails read-only (and, from 6.2, replace the head's page) */
@@ -36,13 +41,17 @@ void hugetlb_vmemmap_optimize(struct page *head)
 #endif
 }
 
-/* hugetlb_vmemmap_restore(): fresh, writable struct pages for the tails again */
+/* hugetlb_vmemmap_restore(): fresh, writable struct pages for the tails again (may fail: -ENOMEM) */
 int hugetlb_vmemmap_restore(struct page *head)
 {
 	int i;
 
 	if (!test_bit(PG_vmemmap_optimized, &head->flags))
 		return 0;
+#if VMEMMAP_RESTORE_CAN_FAIL
+	if (nondet_bool())
+		return -12;	/* no memory for the vmemmap pages */
+#endif
 	ATOMIC {
 		for (i = 1; i < (1 << head->compound_order); i++)
 			head[i].vmemmap_ro = false;
