@@ -67,6 +67,8 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
     reads: dict[str, object] = {}
     for op in o.ops:
         written.update(op.changes)
+        if thread.nodes[op.pc].region < 0:
+            continue  # GHOST code: bookkeeping, not an access of the model
         for s, val in op.reads.items():
             if not program.slots[s].ghost:
                 reads.setdefault(program.slots[s].name, show_value(program, s, val))
@@ -75,7 +77,7 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
         changes = {program.slots[s].name: [show_value(program, s, a), show_value(program, s, b)]
                    for s, (a, b) in op.changes.items() if visible(program, s) and b is not None}
         rd = {program.slots[s].name: show_value(program, s, val) for s, val in op.reads.items()
-              if not program.slots[s].ghost}
+              if not program.slots[s].ghost and thread.nodes[op.pc].region >= 0}
         msg = op.message or op.warning
         if ops and (ops[-1].file, ops[-1].line) == (op.loc.file, op.loc.line):
             ops[-1].changes.update(changes)
