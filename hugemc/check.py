@@ -86,7 +86,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         last = trace.steps[-1] if trace.steps else None
         file = display_path(loc.file) if loc is not None else (last.file if last else "")
         line = loc.line if loc is not None else (last.line if last else 0)
-        violations.append(Violation(name, found.kind, found.message, trace, file, line))
+        violations.append(Violation(name, found.kind, found.message, trace, file, line,
+                                    property_focus(program, name)))
     violations.sort(key=lambda v: (len(v.trace.steps), v.property))
     warnings = [Violation("warning", "warning", f.message, build_trace(program, model.interp, f),
                           display_path(f.loc.file) if f.loc else "", f.loc.line if f.loc else 0)
@@ -132,6 +133,18 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                           violations=violations, properties=props, warnings=warnings, stats=stats,
                           coverage=coverage(program, raw.pcs_seen), problems=problems,
                           description=sc.description)
+
+
+def property_focus(program: ir.Program, name: str) -> list[str]:
+    """Names of the (non-ghost) state slots a property reads; empty for built-in checks."""
+    for p in program.properties:
+        if p.name == name:
+            reads: set[int] = set()
+            for nd in p.routine.nodes:
+                reads |= ir.node_reads(nd, program.tables)
+            return sorted(program.slots[s].name for s in reads
+                          if s < program.nstate and program.slots[s].kind == ir.GLOBAL)
+    return []
 
 
 def coverage(program: ir.Program, pcs_seen: set) -> dict[str, list[int]]:

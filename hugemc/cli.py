@@ -21,6 +21,8 @@ from rich.text import Text
 from .check import CheckOptions, check_scenario
 from .diagnostics import HugemcError, SourceLoc
 from .report import load_results, render_results, render_trace, write_json
+from .report.export import FORMATS, ExportError, export, render_svg
+from .report.text import render_msc
 from .result import ScenarioResult
 from .scenario import models_dir, parse_size, properties_dir
 
@@ -197,11 +199,17 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, includ
 @click.argument("result", type=click.Path(dir_okay=False))
 @click.option("--scenario", help="Scenario name (default: the first with a violation).")
 @click.option("--violation", help="Violated property (default: the first).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["html"]), default="text", show_default=True,
+              help="text: a column per thread; table: one row per step; dot, graphml, json: a graph; "
+                   "mermaid: a sequence diagram for GitHub Markdown.")
+@click.option("--graph", "which", type=click.Choice(["interleaving", "path"]), default="interleaving",
+              show_default=True, help="Which graph dot, graphml and json export.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write here (a .svg name with --format dot renders it with Graphviz).")
 @click.option("--color/--no-color", default=None)
-@click.option("--width", type=int)
-def trace(result, scenario, violation, fmt, color, width) -> None:
-    """Render a counterexample stored in a JSON result."""
+@click.option("--width", type=int, help="Fixed width for text (stable CI logs).")
+def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
+    """Render a counterexample stored in a JSON result (text, graphs, Mermaid, HTML)."""
     err = Console(stderr=True, highlight=False)
     try:
         results = load_results(result)
@@ -213,22 +221,100 @@ def trace(result, scenario, violation, fmt, color, width) -> None:
         err.print(f"error: no scenario '{scenario}' in {result}; it has: "
                   + ", ".join(r.name for r in results), markup=False)
         sys.exit(EXIT_INPUT)
-    for r in cands:
-        for v in r.violations:
-            if violation is None or v.property == violation:
-                if fmt == "json":
-                    import json
-                    json.dump(v.to_json(), sys.stdout, indent=2)
-                    sys.stdout.write("\n")
-                else:
-                    console = Console(no_color=(color is False), width=width, highlight=False)
-                    console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False, highlight=False)
-                    render_trace(console, v.trace)
-                return
-    names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
-    err.print(f"error: no matching violation in {result}"
-              + (f"; violations: {', '.join(names)}" if names else "; it records no violation"), markup=False)
-    sys.exit(EXIT_INPUT)
+    found = next(((r, v) for r in cands for v in r.violations if violation is None or v.property == violation), None)
+    if found is None:
+        names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
+        err.print(f"error: no matching violation in {result}"
+                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation"), markup=False)
+        sys.exit(EXIT_INPUT)
+    r, v = found
+    if fmt in ("text", "table"):
+        fh = open(out, "w", encoding="utf-8") if out else None
+        console = Console(file=fh, no_color=(color is False) or fh is not None, width=width or (160 if fh else None),
+                          highlight=False)
+        console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False, highlight=False)
+        (render_trace if fmt == "table" else render_msc)(console, v.trace)
+        if fh:
+            fh.close()
+        return
+    if fmt == "html":
+        from .report.html import write_html  # the self-contained report
+        text = write_html([r], only=(r.name, v.property))
+    else:
+        text = export(r, v, fmt, which)
+        if fmt == "dot" and out and out.endswith(".svg"):
+            try:
+                text = render_svg(text)
+            except ExportError as e:
+                err.print(f"error: {e}", markup=False)
+                sys.exit(EXIT_INPUT)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="dot", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here (a .svg name renders DOT with Graphviz).")
+@click.option("--max-states", type=int, default=2000, show_default=True,
+              help="Refuse models with more reachable states than this.")
+@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False))
+def graph(scenario, fmt, out, max_states, include) -> None:
+    """Export the whole reachable state graph of a small scenario (violating states marked)."""
+    from .backend import compile_program
+    from .explore.stategraph import TooBig, state_graph
+    from .lang import build_program
+    from .report.graphs import graphml_ready, to_json
+    from .scenario import load_scenario
+    import io
+    import networkx as nx
+    err = Console(stderr=True, highlight=False)
+    try:
+        program = build_program(load_scenario(scenario, [Path(i) for i in include]))
+        g = state_graph(compile_program(program), max_states)
+    except HugemcError as e:
+        err.print(e.render(), markup=False, soft_wrap=True)
+        sys.exit(EXIT_INPUT)
+    except TooBig:
+        err.print(f"error: {scenario} has more than {max_states} reachable states; a graph that large is "
+                  "unreadable\nhint: shrink the scenario (fewer threads or pages), or raise --max-states",
+                  markup=False)
+        sys.exit(EXIT_INPUT)
+    if fmt == "dot":
+        lines = ["digraph states {", '  node [shape=box, fontname="monospace", fontsize=9];',
+                 '  edge [fontname="monospace", fontsize=8];']
+        for n, d in g.nodes(data=True):
+            style = ", color=red, penwidth=2" if d["violating"] else (", peripheries=2" if d["final"] else "")
+            label = d["label"] + (f"\n✗ {d['violates']}" if d["violates"] and not str(n).startswith("error") else "")
+            lines.append(f'  "{n}" [label="{_dot_escape(label)}"{style}];')
+        for a, b, d in g.edges(data=True):
+            lines.append(f'  "{a}" -> "{b}" [label="{_dot_escape(d["label"])}"];')
+        text = "\n".join(lines + ["}"]) + "\n"
+        if out and out.endswith(".svg"):
+            try:
+                text = render_svg(text)
+            except ExportError as e:
+                err.print(f"error: {e}", markup=False)
+                sys.exit(EXIT_INPUT)
+    elif fmt == "json":
+        text = to_json(g)
+    else:
+        buf = io.BytesIO()
+        nx.write_graphml(graphml_ready(g), buf)
+        text = buf.getvalue().decode("utf-8")
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        err.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges written to {out}", markup=False)
+    else:
+        sys.stdout.write(text)
+
+
+def _dot_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 _PROP = re.compile(r"^\s*(INVARIANT|REACHABLE|FINAL)\s*\(\s*(\w+)\s*\)")

@@ -79,10 +79,11 @@ class Violation:
     trace: Trace
     file: str = ""
     line: int = 0
+    focus: list[str] = field(default_factory=list)  # slots the violated property reads
 
     def to_json(self) -> dict:
         return {"property": self.property, "kind": self.kind, "message": self.message,
-                "file": self.file, "line": self.line, "trace": self.trace.to_json()}
+                "file": self.file, "line": self.line, "focus": self.focus, "trace": self.trace.to_json()}
 
 
 @dataclass

@@ -66,13 +66,15 @@ def path_graph(trace: Trace) -> nx.DiGraph:
     return g
 
 
-def interleaving_graph(trace: Trace) -> nx.DiGraph:
+def interleaving_graph(trace: Trace, focus: list[str] | None = None) -> nx.DiGraph:
     """One node per step, program-order and conflict edges, ``relevant`` marks.
 
     A conflict edge goes from a step to the next step of another thread that
     touches the same slot, where at least one of the two writes it; ``slots``
-    on the edge lists the slots. Relevant steps are the last step and every
-    step from which it can be reached.
+    on the edge lists the slots. The violation depends on its *sinks*: for a
+    property over the state (``focus`` = the slots it reads), the last step
+    that wrote each of those slots; otherwise the last step (the one that
+    failed). Relevant steps are the sinks and every step that reaches one.
     """
     g = nx.DiGraph(kind="interleaving")
     steps = trace.steps
@@ -99,9 +101,16 @@ def interleaving_graph(trace: Trace) -> nx.DiGraph:
                         g.add_edge(a.index, b.index, kind=CONFLICT, slots=slot)
                     break
     if steps:
-        sink = steps[-1].index
-        for n in nx.ancestors(g, sink) | {sink}:
-            g.nodes[n]["relevant"] = True
+        sinks = set()
+        for slot in focus or ():
+            writers = [s.index for s in steps if slot in s.changes]
+            if writers:
+                sinks.add(writers[-1])
+        if not sinks or steps[-1].error:
+            sinks.add(steps[-1].index)
+        for sink in sinks:
+            for n in nx.ancestors(g, sink) | {sink}:
+                g.nodes[n]["relevant"] = True
     return g
 
 
@@ -133,6 +142,8 @@ def to_dot(g: nx.DiGraph, title: str = "") -> str:
             for n in ns:
                 d = g.nodes[n]
                 text = f"{d['index']}. {d['file']}:{d['line']}\n{d['code']}"
+                if d["reads"]:
+                    text += f"\nread {d['reads']}"
                 if d["changes"]:
                     text += f"\n{d['changes']}"
                 if d["error"]:

@@ -32,7 +32,7 @@ def _trace(d: dict) -> Trace:
 
 def _violation(v: dict) -> Violation:
     return Violation(v["property"], v["kind"], v["message"], _trace(v["trace"]), v.get("file", ""),
-                     v.get("line", 0))
+                     v.get("line", 0), v.get("focus", []))
 
 
 def load_results(path: str | Path) -> list[ScenarioResult]:

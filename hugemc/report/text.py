@@ -44,6 +44,47 @@ def render_trace(console: Console, trace: Trace, title: str = "") -> None:
     console.print(table)
 
 
+def _step_text(s) -> Text:
+    """The cell of a step in the message-sequence chart."""
+    t = Text()
+    t.append(f"{display_path(s.file).split('/')[-1]}:{s.line}", style="dim")
+    if s.function:
+        t.append(f" {s.function}()", style="dim")
+    t.append("\n" + s.code)
+    parts = [f"read {k}={fmt_value(v)}" for k, v in s.reads.items() if k not in s.changes]
+    if s.changes:
+        parts.append(fmt_changes(s.changes))
+    if parts:
+        t.append("\n" + ", ".join(parts), style="cyan")
+    for m in s.messages:
+        t.append("\n" + m, style="yellow")
+    if s.error:
+        t.append("\n✗ " + s.error, style="bold red")
+    return t
+
+
+def render_msc(console: Console, trace: Trace, title: str = "") -> None:
+    """Print a trace as a message-sequence chart: one column per thread, one row per step.
+
+    Only the slots a step changed (and the shared slots it read) are shown,
+    with ``pr_*`` messages inline.
+    """
+    threads: list[str] = []
+    for s in trace.steps:
+        if s.thread not in threads:
+            threads.append(s.thread)
+    table = Table(title=escape(title) if title else None, title_justify="left", show_lines=True,
+                  header_style="bold")
+    table.add_column("#", justify="right", no_wrap=True)
+    for t in threads:
+        table.add_column(t, overflow="fold", ratio=1)
+    for s in trace.steps:
+        row = [Text(str(s.index))] + [Text("│", style="dim") for _ in threads]
+        row[1 + threads.index(s.thread)] = _step_text(s)
+        table.add_row(*row)
+    console.print(table)
+
+
 def _verdict_style(r: ScenarioResult) -> str:
     if r.verdict == "error":
         return "bold red"
