@@ -138,7 +138,7 @@ retry:
 	}
 #if GIGANTIC_PREP <= 1
 	/* before the freeze patch the head keeps its count of 1: join through put_page() */
-	WRITE_ONCE(page->compound_dtor, HUGETLB_PAGE_DTOR);
+	prep_new_huge_page(page);
 	put_page(page);
 #else
 	prep_new_huge_page(page);

@@ -159,6 +159,7 @@ void free_huge_page(struct page *page)
 {
 	VM_BUG_ON_PAGE(page_count(page), page);
 	spin_lock(&hugetlb_lock);
+	clear_bit(PG_hugetlb_migratable, &page->flags);
 	enqueue_huge_page(page);
 	spin_unlock(&hugetlb_lock);
 }
@@ -213,7 +214,9 @@ void alloc_fresh_huge_page(void)
 /*
  * remove_hugetlb_page(): take a page out of the pool; hugetlb_lock held. A
  * page that was on the free list leaves it; the destructor goes back to the
- * ordinary compound one, so a late reference holder frees it to buddy.
+ * ordinary compound one, so a late reference holder frees it to buddy; and
+ * the frozen count becomes 1 again, the reference update_and_free_page()
+ * drops (6.1, __remove_hugetlb_page()).
  */
 static void remove_hugetlb_page(struct page *page)
 {
@@ -223,34 +226,41 @@ static void remove_hugetlb_page(struct page *page)
 	}
 	nr_huge_pages--;
 	WRITE_ONCE(page->compound_dtor, COMPOUND_PAGE_DTOR);
+	set_page_refcounted(page);
+	grant_ref(page);
 	ghost_move_block(page, WHERE_OWNED);
 }
 
-/* add_hugetlb_page(): put a removed page back into the pool, on the free list; lock held */
+/*
+ * add_hugetlb_page(): put a removed page back into the pool; hugetlb_lock
+ * held. It should have no users: drop our reference and, if somebody else
+ * got one meanwhile, leave the page to their final put (the destructor).
+ */
 static void add_hugetlb_page(struct page *page)
 {
 	nr_huge_pages++;
 	WRITE_ONCE(page->compound_dtor, HUGETLB_PAGE_DTOR);
+	if (!put_page_testzero(page))
+		return;
 	enqueue_huge_page(page);
 }
 
 /*
  * update_and_free_page(): give a removed page back to the buddy allocator:
- * restore its vmemmap (if that fails, the page goes back to the pool), then,
- * the page being frozen at 0, store the count of 1 that __free_pages() drops.
+ * restore its vmemmap (if that fails, the page goes back to the pool), then
+ * drop the reference: __free_pages() frees the block.
  */
-static void update_and_free_page(struct page *page)
+static int update_and_free_page(struct page *page)
 {
 	if (hugetlb_vmemmap_restore(page)) {
 		spin_lock(&hugetlb_lock);
 		add_hugetlb_page(page);
 		spin_unlock(&hugetlb_lock);
 		GHOST { ghost_restore_failed = true; }
-		return;
+		return -12;
 	}
-	set_page_refcounted(page);
-	grant_ref(page);
 	__free_pages(page, page->compound_order);
+	return 0;
 }
 
 /*
@@ -284,8 +294,7 @@ retry:
 #endif
 		remove_hugetlb_page(head);
 		spin_unlock(&hugetlb_lock);
-		update_and_free_page(head);
-		return 0;
+		return update_and_free_page(head);
 	}
 out:
 	spin_unlock(&hugetlb_lock);

@@ -17,9 +17,10 @@ bool ghost_mf_got_hugetlb;		/* memory_failure took a reference on a hugetlb page
 void memory_failure(int pfn)
 {
 	struct page *p = pfn_to_page(pfn);
-	struct page *head = compound_head(p);
+	struct page *head;
 
 	spin_lock(&hugetlb_lock);
+	head = compound_head(p);
 	if (PageHuge(head)) {
 		if (test_bit(PG_hugetlb_freed, &head->flags)) {
 			GHOST { ghost_mf_found_free_hugetlb = true; }	/* handled without a reference */
@@ -34,6 +35,7 @@ void memory_failure(int pfn)
 		return;
 	}
 	spin_unlock(&hugetlb_lock);
+	head = compound_head(p);
 	if (!get_page_unless_zero(head))
 		return;
 	head->ghost_spec++;
@@ -47,7 +49,8 @@ void memory_failure(int pfn)
 /*
  * hugetlb_user(): a task faulting in a hugetlb page: take one from the pool
  * (count 1), mark it migratable and map it, then unmap it and drop the
- * reference, which runs the destructor and returns it to the free list.
+ * reference, which runs the destructor (clearing migratable under the lock)
+ * and returns it to the free list.
  */
 void hugetlb_user(void)
 {
@@ -58,8 +61,7 @@ void hugetlb_user(void)
 	set_bit(PG_hugetlb_migratable, &page->flags);
 	WRITE_ONCE(user_pte, page);
 	WRITE_ONCE(user_pte, NULL);
-	clear_bit(PG_hugetlb_migratable, &page->flags);
-	put_page(page);
+	put_page(page);	/* the last reference: the destructor clears migratable */
 }
 
 /* migrate_isolate(): migration isolating the page at @pfn and putting it back */

@@ -33,6 +33,7 @@ static inline int page_count(struct page *page)
 static inline void set_page_count(struct page *page, int v)
 {
 	atomic_set(&page->_refcount, v);
+	GHOST { ghost_ro_write |= page->vmemmap_ro; }
 }
 
 /* set_page_refcounted(): blind store of 1 */
@@ -53,6 +54,7 @@ static inline void get_page(struct page *page)
 	page = compound_head(page);
 	atomic_inc(&page->_refcount);
 	page->ghost_refs++;
+	GHOST { ghost_ro_write |= page->vmemmap_ro; }
 }
 
 /* get_page_unless_zero(): try-get; fails (and writes nothing) on a count of 0 */
@@ -94,6 +96,7 @@ static inline bool page_ref_freeze(struct page *page, int count)
 
 	if (frozen)
 		page->ghost_frozen = true;
+	GHOST { ghost_ro_write |= frozen && page->vmemmap_ro; }
 	return frozen;
 }
 
