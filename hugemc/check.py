@@ -30,6 +30,7 @@ class CheckOptions:
     time_limit: float | None = None
     max_memory: int | None = None
     include: tuple[Path, ...] = ()
+    coverage_fatal: bool = False  # model lines never executed make the scenario fail
 
 
 def scenario_limits(sc: Scenario, opt: CheckOptions) -> Limits:
@@ -124,6 +125,11 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                 problems.append(f"reachable property {p.name} was never reached: the model may be vacuous")
     else:
         problems.append(f"search cut short by {raw.limit}: the verdict is incomplete")
+    cov_lines, detail = coverage(program, model.coverage)
+    if opt.coverage_fatal and raw.complete and detail["unreached"]:
+        where = "; ".join(f"{t}: " + ", ".join(f"{f}:{','.join(map(str, ls))}" for f, ls in files.items())
+                          for t, files in detail["unreached"].items())
+        problems.append(f"unreached code: model lines never executed: {where}")
     verdict = "violated" if violations else ("holds" if raw.complete else "incomplete")
     ok = raw.complete and not problems
 
@@ -131,7 +137,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                   strategy, model.fallback_steps)
     return ScenarioResult(name=sc.name, file=display_path(sc.path), verdict=verdict, expected=expected, ok=ok,
                           violations=violations, properties=props, warnings=warnings, stats=stats,
-                          coverage=coverage(program, raw.pcs_seen), problems=problems,
+                          coverage=cov_lines, coverage_detail=detail, problems=problems,
                           description=sc.description)
 
 
@@ -147,16 +153,41 @@ def property_focus(program: ir.Program, name: str) -> list[str]:
     return []
 
 
-def coverage(program: ir.Program, pcs_seen: set) -> dict[str, list[int]]:
-    """Model lines where some reached state had a thread about to run a step."""
-    lines: dict[str, set[int]] = {}
-    for tid, pc in pcs_seen:
-        if pc < 0:
-            continue
+def coverage(program: ir.Program, cov) -> tuple[dict[str, list[int]], dict]:
+    """Executed model lines, and the detail: hits per line and per step, unreached lines per thread.
+
+    Only lines of model code count (not the scenario's entry calls).
+    """
+    node_hits = cov.node_hits()
+    hits: dict[str, dict[int, int]] = {}
+    executed: dict[int, set[tuple[str, int]]] = {}
+    for (tid, pc), n in node_hits.items():
         loc = program.threads[tid].nodes[pc].loc
-        if loc.line:
-            lines.setdefault(display_path(loc.file), set()).add(loc.line)
-    return {f: sorted(v) for f, v in sorted(lines.items())}
+        if not loc.line or loc.file.endswith(".toml"):
+            continue
+        f = display_path(loc.file)
+        executed.setdefault(tid, set()).add((f, loc.line))
+        per = hits.setdefault(f, {})
+        per[loc.line] = max(per.get(loc.line, 0), n)
+    unreached: dict[str, dict[str, list[int]]] = {}
+    for t in program.threads:
+        lines = {(display_path(nd.loc.file), nd.loc.line) for nd in t.nodes
+                 if nd.loc.line and not nd.loc.file.endswith(".toml")}
+        missing = lines - executed.get(t.index, set())
+        if missing:
+            files: dict[str, list[int]] = {}
+            for f, ln in sorted(missing):
+                files.setdefault(f, []).append(ln)
+            unreached[t.name] = files
+    steps = []
+    for (tid, pc), n in sorted(cov.step_hits().items()):
+        loc = program.threads[tid].nodes[pc].loc
+        steps.append({"thread": program.threads[tid].name, "file": display_path(loc.file), "line": loc.line,
+                      "hits": n})
+    lines_out = {f: sorted(v) for f, v in sorted(hits.items())}
+    detail = {"hits": {f: {str(k): v for k, v in sorted(per.items())} for f, per in sorted(hits.items())},
+              "unreached": unreached, "steps": steps}
+    return lines_out, detail
 
 
 def _sloc(loc):

@@ -145,6 +145,7 @@ class ScenarioResult:
     warnings: list[Violation] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     coverage: dict[str, list[int]] = field(default_factory=dict)
+    coverage_detail: dict = field(default_factory=dict)  # hits per line and step, unreached lines per thread
     problems: list[str] = field(default_factory=list)  # why ok is false, in words
     error: str | None = None  # rendered diagnostic when verdict == "error"
     description: str = ""
@@ -154,7 +155,8 @@ class ScenarioResult:
              "ok": self.ok, "violations": [v.to_json() for v in self.violations],
              "properties": [p.to_json() for p in self.properties],
              "warnings": [w.to_json() for w in self.warnings], "stats": self.stats.to_json(),
-             "coverage": self.coverage, "problems": self.problems, "description": self.description}
+             "coverage": self.coverage, "coverage_detail": self.coverage_detail, "problems": self.problems,
+             "description": self.description}
         if self.error is not None:
             d["error"] = self.error
         return d

@@ -106,6 +106,7 @@ class Model:
     interp: Interpreter
     source: str
     fallback_steps: int
+    coverage: "Coverage" = None  # type: ignore[assignment]
 
     def initial_states(self) -> list[tuple]:
         """The initial states (raises Fault if ``init`` faults)."""
@@ -128,6 +129,8 @@ class _Gen:
         self.fallbacks = 0
         self.fallback_pcs: list[tuple[int, int]] = []
         self.nscratch = len(program.slots) - program.nstate
+        self.cov = Coverage()
+        self.ns["_cov"] = self.cov.counts
         tabs = program.tables
         for k, t in enumerate(tabs):
             self.ns[f"_T{k}"] = tuple(BIG if x < 0 else x for x in t.slots)
@@ -232,7 +235,7 @@ class _Gen:
         body: list[str] = []
         self.count = 0
         try:
-            self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True)
+            self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True, ())
             code = [f"def {name}(s, res, errs, warns):",
                     "    r0 = len(res); w0 = len(warns)",
                     "    try:",
@@ -248,7 +251,7 @@ class _Gen:
         self.fallback_pcs.append((tid, pc))
         return "\n".join(code)
 
-    def path(self, tid, plan, pc, units_done, v, known, out, ind, depth, first) -> None:
+    def path(self, tid, plan, pc, units_done, v, known, out, ind, depth, first, trail) -> None:
         """Emit code for the rest of a step from node ``pc`` (static expansion)."""
         thread = self.p.threads[tid]
         nodes = thread.nodes
@@ -258,13 +261,14 @@ class _Gen:
                 raise _TooBig
             node = nodes[pc]
             if not first and stops_before(plan, nodes, pc, units_done):
-                self.finish(tid, plan, pc, v, out, ind)
+                self.finish(tid, plan, pc, v, out, ind, trail)
                 return
             first = False
             if plan.region_entry[pc] or (node.region == 0 and plan.shared[pc]):
                 units_done = True
+            trail = trail + (pc,)
             if isinstance(node, Exit):
-                self.finish(tid, plan, DONE, v, out, ind)
+                self.finish(tid, plan, DONE, v, out, ind, trail)
                 return
             if isinstance(node, Assign):
                 known = self.store(node.dst, node.value, v, known, out, ind)
@@ -276,14 +280,14 @@ class _Gen:
                 # step is left to the memoised interpreter)
                 c = self.expr(node.cond, v, known)
                 out.append(f"{ind}if {c}:")
-                self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
                 out.append(f"{ind}else:")
-                self.path(tid, plan, node.orelse, units_done, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.orelse, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
                 return
             elif isinstance(node, Assume):
                 c = self.expr(node.cond, v, known)
                 out.append(f"{ind}if {c}:")
-                self.path(tid, plan, node.next, units_done, v, known, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.next, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
                 return
             elif isinstance(node, Check):
                 c = self.expr(node.cond, v, known)
@@ -317,13 +321,14 @@ class _Gen:
                     k2 = known | {s}
                 else:
                     raise _TooBig
-                self.path(tid, plan, node.next, units_done, m, k2, out, ind + "    ", depth + 1, False)
+                self.path(tid, plan, node.next, units_done, m, k2, out, ind + "    ", depth + 1, False, trail)
                 return
             else:
                 raise AssertionError(f"unknown node {node!r}")
 
-    def finish(self, tid, plan, pc, v, out, ind) -> None:
+    def finish(self, tid, plan, pc, v, out, ind, trail=()) -> None:
         thread = self.p.threads[tid]
+        out.append(f"{ind}_cov[{int(self.cov.index(tid, trail))}] += 1")
         clear = thread.locals if pc == DONE else plan.clear_at[pc]
         for s in clear:
             out.append(f"{ind}{v}[{int(s)}] = None")
@@ -482,6 +487,48 @@ class _Gen:
                 raise _TooBig from None
 
 
+class Coverage:
+    """Which IR nodes the explored steps ran, and how often.
+
+    Every distinct path a step can take (a leaf of the generated code, or an
+    outcome of an interpreted step) is registered as ``(thread, nodes)``;
+    ``counts[k]`` is how many times path ``k`` was taken during the search.
+    """
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[int, tuple[int, ...]]] = []
+        self.counts: list[int] = []
+        self._index: dict[tuple[int, tuple[int, ...]], int] = {}
+
+    def index(self, tid: int, pcs: tuple[int, ...]) -> int:
+        """The number of path ``(tid, pcs)``, registered on first use."""
+        key = (tid, pcs)
+        k = self._index.get(key)
+        if k is None:
+            k = len(self.paths)
+            self._index[key] = k
+            self.paths.append(key)
+            self.counts.append(0)
+        return k
+
+    def node_hits(self) -> dict[tuple[int, int], int]:
+        """(thread, node) -> times executed."""
+        hits: dict[tuple[int, int], int] = {}
+        for (tid, pcs), n in zip(self.paths, self.counts):
+            if n:
+                for pc in set(pcs):
+                    hits[(tid, pc)] = hits.get((tid, pc), 0) + n
+        return hits
+
+    def step_hits(self) -> dict[tuple[int, int], int]:
+        """(thread, boundary pc) -> times a step starting there was taken."""
+        hits: dict[tuple[int, int], int] = {}
+        for (tid, pcs), n in zip(self.paths, self.counts):
+            if n and pcs:
+                hits[(tid, pcs[0])] = hits.get((tid, pcs[0]), 0) + n
+        return hits
+
+
 class _MemoSlow:
     """Steps run by the interpreter, memoised on the values of the slots they can read.
 
@@ -492,8 +539,9 @@ class _MemoSlow:
     state with the same read values.
     """
 
-    def __init__(self, program: Program, interp: Interpreter) -> None:
+    def __init__(self, program: Program, interp: Interpreter, cov: "Coverage") -> None:
         from operator import itemgetter
+        self.cov = cov
         from ..ir.steps import step_infos
         self.interp = interp
         self.keys: dict[tuple[int, int], object] = {}
@@ -516,8 +564,9 @@ class _MemoSlow:
             entry = []
             for o in self.interp.successors(s, tid):
                 ws = list(o.warnings)
+                k = self.cov.index(tid, tuple(op.pc for op in o.ops))
                 if o.error is not None:
-                    entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc), ws))
+                    entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc), ws, k))
                     continue
                 written = set()
                 for op in o.ops:
@@ -525,9 +574,11 @@ class _MemoSlow:
                 end = o.state[self.pc_slot[tid]]
                 written.update(self.locals[tid] if end == DONE else self.clear_at[tid][end])
                 written.add(self.pc_slot[tid])
-                entry.append((tuple((w, o.state[w]) for w in sorted(written) if w < self.nstate), None, ws))
+                entry.append((tuple((w, o.state[w]) for w in sorted(written) if w < self.nstate), None, ws, k))
             self.cache[key] = entry
-        for delta, err, ws in entry:
+        counts = self.cov.counts
+        for delta, err, ws, k in entry:
+            counts[k] += 1
             if err is not None:
                 errs.append(err)
             else:
@@ -625,14 +676,14 @@ def compile_program(program: Program) -> Model:
         src = g.routine_function(f"_p{k}", prop.routine)
         prop_srcs.append(src)
 
-    g.ns["_slow"] = _MemoSlow(program, interp)
+    g.ns["_slow"] = _MemoSlow(program, interp, g.cov)
     source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
     exec(compile(source, f"<hugemc {program.name}>", "exec"), g.ns)
     for k, prop in enumerate(program.properties):
         fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
         prop_fns.append((prop, _prop_caller(fast, interp, k)))
     return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
-                 source, g.fallbacks)
+                 source, g.fallbacks, g.cov)
 
 
 def _prop_caller(fast, interp: Interpreter, k: int):

@@ -61,6 +61,7 @@ def load_results(path: str | Path) -> list[ScenarioResult]:
             name=s["name"], file=s.get("file", ""), verdict=s["verdict"], expected=s.get("expected"),
             ok=s.get("ok", False), violations=[_violation(v) for v in s.get("violations", [])],
             properties=props, warnings=[_violation(v) for v in s.get("warnings", [])], stats=stats,
-            coverage=s.get("coverage", {}), problems=s.get("problems", []), error=s.get("error"),
+            coverage=s.get("coverage", {}), coverage_detail=s.get("coverage_detail", {}),
+            problems=s.get("problems", []), error=s.get("error"),
             description=s.get("description", "")))
     return out
