@@ -31,17 +31,21 @@ class CheckOptions:
     max_memory: int | None = None
     include: tuple[Path, ...] = ()
     coverage_fatal: bool = False  # model lines never executed make the scenario fail
+    suite_defaults: tuple = ()  # (key, value) pairs used where neither this nor the scenario says
 
 
 def scenario_limits(sc: Scenario, opt: CheckOptions) -> Limits:
     """The bounds of a run: command line over scenario."""
     b = sc.bounds
-    return Limits(
-        max_states=opt.max_states if opt.max_states is not None else b.max_states,
-        max_depth=opt.max_depth if opt.max_depth is not None else b.max_depth,
-        time_limit=opt.time_limit if opt.time_limit is not None else b.time_limit,
-        max_memory=opt.max_memory if opt.max_memory is not None else b.max_memory,
-    )
+    d = dict(opt.suite_defaults)
+
+    def pick(name):
+        for v in (getattr(opt, name), getattr(b, name), d.get(name)):
+            if v is not None:
+                return v
+        return None
+    return Limits(max_states=pick("max_states"), max_depth=pick("max_depth"), time_limit=pick("time_limit"),
+                  max_memory=pick("max_memory"))
 
 
 def error_result(path: Path, err: HugemcError) -> ScenarioResult:
@@ -69,7 +73,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                   progress: Callable | None = None) -> ScenarioResult:
     """Explore a compiled scenario and judge it against its expectation."""
     model = compile_program(program)
-    strategy = opt.strategy or sc.strategy
+    strategy = opt.strategy or (sc.strategy if sc.strategy_given else dict(opt.suite_defaults).get("strategy", "bfs"))
     limits = scenario_limits(sc, opt)
     expected = "holds" if sc.expect_holds else list(sc.expect_violated)
     try:

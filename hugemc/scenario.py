@@ -65,6 +65,7 @@ class Scenario:
     strategy: str
     bounds: Bounds
     text: str = field(repr=False, default="")
+    strategy_given: bool = False  # the scenario's [check] names a strategy
 
     def key_loc(self, key: str) -> SourceLoc:
         """Location of ``key = ...`` in the scenario file (for messages)."""
@@ -278,7 +279,7 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
         property_files=pfiles, properties=props, expect_holds=holds, expect_violated=violated,
         threads=tuple(threads), defines=dict(defines), domains=dict(domains), include_dirs=include_dirs,
         init=init, init_line=find_key(text, "init")[0], fatal_warnings=fatal, strategy=strategy,
-        bounds=bounds, text=text)
+        bounds=bounds, text=text, strategy_given="strategy" in check)
 
 
 def _opt_int(v):

@@ -1,0 +1,147 @@
+"""The suite: which scenarios `hugemc check` runs with no argument, and with what settings.
+
+Read from ``hugemc.toml`` (top level) or ``[tool.hugemc]`` in
+``pyproject.toml``, in the current directory::
+
+    scenarios = ["examples/*.toml"]          # globs, relative to the file's folder
+
+    [defaults]                               # for scenarios that do not say
+    max_states = 5_000_000
+    time_limit = 600
+    strategy = "bfs"
+
+    [overrides."examples/big-*.toml"]        # forced on the scenarios a glob matches
+    max_states = 50_000_000
+    coverage_fatal = true
+
+Command-line options beat overrides, overrides beat the scenario's own
+``[check]`` table, which beats the defaults. See docs/suite.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .check import CheckOptions
+from .diagnostics import HugemcError, SourceLoc, did_you_mean
+from .scenario import find_key, parse_size
+
+CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
+SUITE_KEYS = {"scenarios", "defaults", "overrides"}
+OPTION_KEYS = {"strategy", "max_states", "max_depth", "time_limit", "max_memory", "coverage_fatal"}
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One scenario of the suite and the options it runs with."""
+
+    path: Path
+    options: CheckOptions
+
+
+def find_config(cwd: Path) -> tuple[Path, dict, str] | None:
+    """(config file, suite table, its text) from ``hugemc.toml`` or ``[tool.hugemc]``, or None."""
+    for name in CONFIG_NAMES:
+        cfg = cwd / name
+        if not cfg.is_file():
+            continue
+        text = cfg.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise HugemcError(f"malformed TOML: {e}", SourceLoc(str(cfg))) from None
+        table = data if name == "hugemc.toml" else data.get("tool", {}).get("hugemc")
+        if table:
+            return cfg, table, text
+    return None
+
+
+def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
+    if not isinstance(table, dict):
+        raise HugemcError(f"{what} must be a table", SourceLoc(str(cfg), *find_key(text, what.split(".")[0])))
+    out = {}
+    for k, v in table.items():
+        if k not in OPTION_KEYS:
+            raise HugemcError(f"unknown key '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),
+                              hint=did_you_mean(k, OPTION_KEYS) or "keys: " + ", ".join(sorted(OPTION_KEYS)))
+        try:
+            if k == "strategy":
+                if v not in ("bfs", "dfs"):
+                    raise ValueError
+            elif k == "coverage_fatal":
+                if not isinstance(v, bool):
+                    raise ValueError
+            elif k == "max_memory":
+                v = parse_size(v)
+            elif k == "time_limit":
+                v = float(v)
+                if v <= 0:
+                    raise ValueError
+            elif not isinstance(v, int) or v <= 0:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise HugemcError(f"bad value for '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),
+                              hint="strategy: bfs or dfs; max_states, max_depth: positive integers; "
+                                   "time_limit: seconds; max_memory: like \"4G\"; coverage_fatal: true/false") \
+                from None
+        out[k] = v
+    return out
+
+
+def load_suite(cwd: Path, cli: CheckOptions) -> list[SuiteEntry]:
+    """The scenarios of the configured suite, each with its options (HugemcError if none/bad)."""
+    found = find_config(cwd)
+    if found is None:
+        raise HugemcError("no scenario given and no suite configured",
+                          hint='give scenario files or folders, or add scenarios = ["examples/*.toml"] '
+                               "under [tool.hugemc] in pyproject.toml or in hugemc.toml")
+    cfg, table, text = found
+    for k in table:
+        if k not in SUITE_KEYS:
+            raise HugemcError(f"unknown suite key '{k}'", SourceLoc(str(cfg), *find_key(text, k)),
+                              hint=did_you_mean(k, SUITE_KEYS) or "keys: scenarios, defaults, overrides")
+    globs = table.get("scenarios")
+    if not isinstance(globs, list) or not globs or not all(isinstance(g, str) for g in globs):
+        raise HugemcError("'scenarios' must be a non-empty list of glob patterns",
+                          SourceLoc(str(cfg), *find_key(text, "scenarios")), hint='scenarios = ["examples/*.toml"]')
+    defaults = _options(cfg, text, table.get("defaults", {}), "defaults")
+    overrides = table.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise HugemcError("'overrides' must be a table of tables", SourceLoc(str(cfg), *find_key(text, "overrides")))
+    over = [(pat, _options(cfg, text, t, f"overrides.{pat}")) for pat, t in overrides.items()]
+    base = cfg.parent
+    paths: list[Path] = []
+    for g in globs:
+        for p in sorted(base.glob(g)):
+            if p.name not in CONFIG_NAMES and p not in paths:
+                paths.append(p)
+    if not paths:
+        raise HugemcError("the configured suite matches no scenario file", SourceLoc(str(cfg)),
+                          hint="check the scenarios globs: " + ", ".join(globs))
+    entries = []
+    for p in paths:
+        rel = p.relative_to(base).as_posix()
+        forced: dict = {}
+        for pat, opts in over:
+            if fnmatch.fnmatch(rel, pat):
+                forced.update(opts)
+        entries.append(SuiteEntry(p, merge_options(cli, forced, defaults)))
+    return entries
+
+
+def merge_options(cli: CheckOptions, forced: dict, defaults: dict) -> CheckOptions:
+    """Command line over ``forced`` (overrides) over the scenario (left to check) over ``defaults``."""
+    o = cli
+    for k, v in forced.items():
+        if k == "coverage_fatal":
+            o = replace(o, coverage_fatal=o.coverage_fatal or v)
+        elif getattr(o, k) is None:
+            o = replace(o, **{k: v})
+    suite_defaults = {k: v for k, v in defaults.items() if k != "coverage_fatal"}
+    o = replace(o, suite_defaults=tuple(sorted(suite_defaults.items())))
+    if defaults.get("coverage_fatal"):
+        o = replace(o, coverage_fatal=True)
+    return o
