@@ -136,10 +136,12 @@ def main() -> None:
               help="Report format.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the report to this file (default: stdout).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the JSON result here.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False),
+              help="Also write a self-contained HTML report here (step through every counterexample).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("--width", type=int, help="Fixed console width (stable CI logs).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
-def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, fmt, out, json_out,
+def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, fmt, out, json_out, html_out,
           color, width, verbose) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
     console = Console(no_color=(color is False), force_terminal=color or None, width=width,
@@ -192,6 +194,9 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, includ
     if json_out:
         with open(json_out, "w", encoding="utf-8") as fh:
             write_json(results, fh)
+    if html_out:
+        from .report.html import write_html  # the self-contained report
+        write_html(results, html_out)
     sys.exit(overall_code(results))
 
 

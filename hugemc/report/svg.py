@@ -21,8 +21,8 @@ import networkx as nx
 from ..result import Trace
 from .graphs import CONFLICT, PO, interleaving_graph, threads_of
 
-COL_W = 250        # width of a thread's lane
-NODE_W = 214       # width of a step's box
+COL_W = 316        # width of a thread's lane
+NODE_W = 200       # width of a step's box
 NODE_H = 42        # height of a step's box
 ROW_H = 60         # vertical distance between consecutive steps
 HEAD_H = 40        # lane header (thread name)
@@ -39,8 +39,8 @@ def _e(s: object) -> str:
     return escape(str(s), quote=True)
 
 
-def _clip(s: str, width_px: float) -> str:
-    n = max(4, int(width_px / CHAR_W))
+def _clip(s: str, width_px: float, char_w: float = CHAR_W) -> str:
+    n = max(4, int(width_px / char_w))
     s = " ".join(s.split())
     return s if len(s) <= n else s[:n - 1] + "…"
 
@@ -118,7 +118,7 @@ def interleaving_svg(trace: Trace, id_prefix: str = "g", graph: nx.DiGraph | Non
         # the point of the cubic at t = 0.5, for the label
         mx = (x1 + 3 * (x1 + dx) + 3 * (x2 - dx) + x2) / 8
         my = (y1 + 3 * y1 + 3 * y2 + y2) / 8
-        label = _e(_clip(d["slots"], COL_W - 30))
+        label = _e(_clip(d["slots"], COL_W - NODE_W + 14, 6.0))
         out.append(f'<g class="{cls}" data-from="{a}" data-to="{b}"{faded}>'
                    f'<title>conflict on {_e(d["slots"])}: step {a} before step {b}</title>'
                    f'<path d="{path}" stroke="{_COLORS["conflict"]}" stroke-width="1.6" stroke-dasharray="5 4" '
