@@ -7,6 +7,7 @@ traceback); 3 a search was cut short by a limit.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 import time
@@ -74,34 +75,6 @@ class _Progress:
             self.live.stop()
 
 
-def suite_paths(cwd: Path) -> list[Path]:
-    """Scenario files of the configured suite (``hugemc.toml`` or ``[tool.hugemc]``)."""
-    for cfg, getter in ((cwd / "hugemc.toml", lambda d: d),
-                        (cwd / "pyproject.toml", lambda d: d.get("tool", {}).get("hugemc"))):
-        if not cfg.is_file():
-            continue
-        try:
-            data = getter(tomllib.loads(cfg.read_text(encoding="utf-8")))
-        except tomllib.TOMLDecodeError as e:
-            raise HugemcError(f"malformed TOML: {e}", SourceLoc(str(cfg))) from None
-        if not data:
-            continue
-        globs = data.get("scenarios")
-        if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
-            raise HugemcError("'scenarios' must be a list of glob patterns", SourceLoc(str(cfg)),
-                              hint='scenarios = ["examples/*.toml"]')
-        out: list[Path] = []
-        for g in globs:
-            out += [p for p in sorted(cwd.glob(g)) if p.name not in CONFIG_NAMES]
-        if not out:
-            raise HugemcError("the configured suite matches no scenario file", SourceLoc(str(cfg)),
-                              hint="check the scenarios globs: " + ", ".join(globs))
-        return out
-    raise HugemcError("no scenario given and no suite configured",
-                      hint='give scenario files or folders, or add scenarios = ["examples/*.toml"] '
-                           "under [tool.hugemc] in pyproject.toml or in hugemc.toml")
-
-
 def expand_paths(paths: tuple[str, ...]) -> list[Path]:
     """Scenario files from the arguments (a folder means its *.toml files)."""
     out: list[Path] = []
@@ -123,6 +96,61 @@ def main() -> None:
     """hugemc: explore every interleaving of C-subset models of Linux mm concurrency."""
 
 
+REPORT_FORMATS = ("text", "json", "junit", "sarif", "github", "html")
+
+
+def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, color=None, verbose=False,
+                 coverage=False) -> None:
+    """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output)."""
+    from .report.github import github_annotations
+    from .report.junit import junit_xml
+    from .report.sarif import sarif_json
+    to_stdout = dest in (None, "-")
+    if fmt == "html":
+        from .report.html import write_html  # the self-contained report
+        if to_stdout:
+            sys.stdout.write(write_html(results))
+        else:
+            write_html(results, dest)
+        return
+    if fmt == "text":
+        if to_stdout:
+            console = Console(no_color=(color is False), force_terminal=color or None, width=width,
+                              highlight=False, soft_wrap=False)
+            render_results(console, results, verbose, coverage)
+        else:
+            with open(dest, "w", encoding="utf-8") as fh:
+                render_results(Console(file=fh, no_color=True, width=width or 160), results, verbose, coverage)
+        return
+    if fmt == "json":
+        buf = io.StringIO()
+        write_json(results, buf)
+        text = buf.getvalue()
+    elif fmt == "junit":
+        text = junit_xml(results, coverage)
+    elif fmt == "sarif":
+        text = sarif_json(results, coverage)
+    else:
+        text = github_annotations(results, coverage)
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        with open(dest, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def _parse_reports(specs) -> list[tuple[str, str]]:
+    out = []
+    for spec in specs:
+        fmt, sep, dest = spec.partition("=")
+        if not sep or fmt not in REPORT_FORMATS or not dest:
+            raise click.BadParameter(f"'{spec}': write FORMAT=FILE with FORMAT one of "
+                                     + ", ".join(REPORT_FORMATS) + " (FILE - is standard output)",
+                                     param_hint="--report")
+        out.append((fmt, dest))
+    return out
+
+
 @main.command()
 @click.argument("paths", nargs=-1)
 @click.option("--strategy", type=click.Choice(["bfs", "dfs"]), help="Search order (default: the scenario's, else bfs).")
@@ -132,72 +160,90 @@ def main() -> None:
 @click.option("--max-memory", help="Stop when the process uses more memory, e.g. 4G (verdict: incomplete).")
 @click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False),
               help="Extra folder to search for models, properties and headers.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Report format.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the report to this file (default: stdout).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Check this many scenarios at once (default: the number of cores).")
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
+              help="The main report's format.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the main report to this file (default: stdout).")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE",
+              help="Also write a report in FORMAT (text, json, junit, sarif, github, html) to FILE; repeatable.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the JSON result here.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False),
               help="Also write a self-contained HTML report here (step through every counterexample).")
+@click.option("--coverage", is_flag=True, help="Report the model lines each thread never executed (warnings).")
+@click.option("--coverage-fatal", is_flag=True, help="Never-executed model lines make a scenario fail.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Compare with an earlier JSON result: new or vanished violations, state counts, lost lines.")
+@click.option("--baseline-threshold", type=float, default=2.0, show_default=True,
+              help="State counts changing by more than this factor are reported.")
+@click.option("--allow-incomplete", is_flag=True, help="A search cut short by a limit does not fail the run.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("--width", type=int, help="Fixed console width (stable CI logs).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
-def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, fmt, out, json_out, html_out,
+def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, jobs, fmt, out, reports,
+          json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
           color, width, verbose) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
-    console = Console(no_color=(color is False), force_terminal=color or None, width=width,
-                      highlight=False, soft_wrap=False)
     err_console = Console(stderr=True, no_color=(color is False), highlight=False, width=width)
     try:
         mem = parse_size(max_memory) if max_memory else None
     except ValueError:
         err_console.print(f"error: bad --max-memory '{max_memory}'\nhint: write a size such as 4G or 512M")
         sys.exit(EXIT_INPUT)
-    for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit)):
+    for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit),
+                      ("--jobs", jobs), ("--baseline-threshold", baseline_threshold)):
         if val is not None and val <= 0:
             err_console.print(f"error: {name} must be positive")
             sys.exit(EXIT_INPUT)
-    opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include))
+    extra = _parse_reports(reports)
+    opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
+                       coverage_fatal)
+    old = None
+    if baseline:
+        try:
+            old = load_results(baseline)
+        except ValueError as e:
+            err_console.print(f"error: --baseline: {e}", markup=False)
+            sys.exit(EXIT_INPUT)
     try:
-        files = expand_paths(paths) if paths else suite_paths(Path.cwd())
+        if paths:
+            work = [(f, opt) for f in expand_paths(paths)]
+        else:
+            from .suite import load_suite
+            work = [(e.path, e.options) for e in load_suite(Path.cwd(), opt)]
     except HugemcError as e:
         err_console.print(e.render(), markup=False, soft_wrap=True)
         sys.exit(EXIT_INPUT)
-    results = []
+    from .runner import check_many, default_jobs
     progress_console = Console(stderr=True)
-    for f in files:
-        prog = _Progress(progress_console, f.stem) if progress_console.is_terminal else None
-        try:
-            results.append(check_scenario(f, opt, prog))
-        except Exception as e:  # a bug in hugemc, not the user's mistake: say so, keep going
-            import traceback
-            from .check import error_result
-            tb = traceback.format_exc()
-            err = HugemcError(f"internal error while checking this scenario: {type(e).__name__}: {e}",
-                              SourceLoc(str(f)), hint="this is a bug in hugemc; please report it with the "
-                              "scenario and this output:\n" + tb)
-            results.append(error_result(f, err))
-        finally:
-            if prog is not None:
-                prog.close()
-    if fmt == "json":
-        if out:
-            with open(out, "w", encoding="utf-8") as fh:
-                write_json(results, fh)
+    progress_for = (lambda f: _Progress(progress_console, f.stem)) if progress_console.is_terminal else None
+    results = check_many(work, jobs or default_jobs(), progress_for)
+    findings, base_doc = [], None
+    if old is not None:
+        from .baseline import compare, findings_json
+        findings = compare(old, results, baseline_threshold)
+        base_doc = findings_json(findings, baseline_threshold)
+    outputs = [(fmt, out)] + extra + ([("json", json_out)] if json_out else []) + \
+        ([("html", html_out)] if html_out else [])
+    for rfmt, dest in outputs:
+        if rfmt == "json":
+            if dest in (None, "-"):
+                write_json(results, sys.stdout, base_doc)
+            else:
+                with open(dest, "w", encoding="utf-8") as fh:
+                    write_json(results, fh, base_doc)
         else:
-            write_json(results, sys.stdout)
-    else:
-        if out:
-            with open(out, "w", encoding="utf-8") as fh:
-                render_results(Console(file=fh, no_color=True, width=width or 160), results, verbose)
-        else:
-            render_results(console, results, verbose)
-    if json_out:
-        with open(json_out, "w", encoding="utf-8") as fh:
-            write_json(results, fh)
-    if html_out:
-        from .report.html import write_html  # the self-contained report
-        write_html(results, html_out)
-    sys.exit(overall_code(results))
+            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage)
+    code = overall_code(results)
+    if allow_incomplete and code == EXIT_INCOMPLETE:
+        code = EXIT_OK
+    if old is not None:
+        from .baseline import format_findings
+        for line in format_findings(findings):
+            err_console.print(line, markup=False, soft_wrap=True)
+        if any(f.fatal for f in findings) and code in (EXIT_OK, EXIT_INCOMPLETE):
+            code = EXIT_FAIL
+    sys.exit(code)
 
 
 @main.command()

@@ -162,7 +162,10 @@ class ScenarioResult:
         return d
 
 
-def results_json(results: list[ScenarioResult]) -> dict:
-    """The top-level JSON document for a run."""
+def results_json(results: list[ScenarioResult], baseline: dict | None = None) -> dict:
+    """The top-level JSON document for a run (with the baseline comparison, when one was made)."""
     from . import __version__
-    return {"hugemc": __version__, "schema": SCHEMA_VERSION, "scenarios": [r.to_json() for r in results]}
+    doc = {"hugemc": __version__, "schema": SCHEMA_VERSION, "scenarios": [r.to_json() for r in results]}
+    if baseline is not None:
+        doc["baseline"] = baseline
+    return doc

@@ -29,8 +29,8 @@ def _cmd(kind: str, message: str, file: str = "", line: int = 0, title: str = ""
     return f"::{kind} {','.join(props)}::{_esc_data(message)}" if props else f"::{kind}::{_esc_data(message)}"
 
 
-def github_annotations(results: list[ScenarioResult]) -> str:
-    """Workflow commands for a run, one per line."""
+def github_annotations(results: list[ScenarioResult], coverage: bool = False) -> str:
+    """Workflow commands for a run, one per line (unreached model lines as warnings if ``coverage``)."""
     lines = []
     for r in results:
         if r.verdict == "error":
@@ -49,4 +49,10 @@ def github_annotations(results: list[ScenarioResult]) -> str:
                 continue
             kind = "warning" if p.startswith("search cut") else "error"
             lines.append(_cmd(kind, f"{r.name}: {p}", r.file, 0, f"hugemc: {r.name}"))
+        if coverage:
+            for thread, files in ((r.coverage_detail or {}).get("unreached", {})).items():
+                for f, ls in files.items():
+                    for ln in ls:
+                        lines.append(_cmd("warning", f"{r.name}: thread {thread} never executed this line",
+                                          f, ln, "hugemc: unreached code"))
     return "\n".join(lines) + ("\n" if lines else "")

@@ -13,9 +13,9 @@ from ..result import (
 )
 
 
-def write_json(results: list[ScenarioResult], out) -> None:
-    """Write the JSON document for ``results`` to a file object."""
-    json.dump(results_json(results), out, indent=2)
+def write_json(results: list[ScenarioResult], out, baseline: dict | None = None) -> None:
+    """Write the JSON document for ``results`` (and a baseline comparison) to a file object."""
+    json.dump(results_json(results, baseline), out, indent=2)
     out.write("\n")
 
 

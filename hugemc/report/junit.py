@@ -19,8 +19,15 @@ def _expected_violated(r: ScenarioResult) -> set[str]:
     return set(r.expected) if isinstance(r.expected, list) else set()
 
 
-def junit_xml(results: list[ScenarioResult]) -> str:
-    """The JUnit XML document for a run."""
+def _unreached_text(r: ScenarioResult) -> str:
+    unreached = (r.coverage_detail or {}).get("unreached", {})
+    return "\n".join(f"warning: unreached code in thread {t}: " +
+                     "; ".join(f"{f}:{','.join(map(str, ls))}" for f, ls in files.items())
+                     for t, files in unreached.items())
+
+
+def junit_xml(results: list[ScenarioResult], coverage: bool = False) -> str:
+    """The JUnit XML document for a run (with unreached-code warnings if ``coverage``)."""
     suite = ET.Element("testsuite", name="hugemc")
     tests = failures = errors = 0
     total = 0.0
@@ -38,6 +45,8 @@ def junit_xml(results: list[ScenarioResult]) -> str:
             failures += 1
             f = ET.SubElement(case, "failure", message="; ".join(r.problems) or "expectation not met")
             f.text = "\n".join(r.problems)
+        if coverage and _unreached_text(r):
+            ET.SubElement(case, "system-err").text = _unreached_text(r)
         expected = _expected_violated(r)
         by_name = {v.property: v for v in r.violations}
         names = [p.name for p in r.properties] + [n for n in by_name if n not in {p.name for p in r.properties}]

@@ -38,8 +38,11 @@ def _flow_location(s: TraceStep) -> dict:
             "properties": {"thread": s.thread}}
 
 
-def sarif_log(results: list[ScenarioResult]) -> dict:
-    """The SARIF log object for a run."""
+UNREACHED_RULE = "hugemc/unreached-code"
+
+
+def sarif_log(results: list[ScenarioResult], coverage: bool = False) -> dict:
+    """The SARIF log object for a run (with one warning per unreached model line if ``coverage``)."""
     rules: dict[str, dict] = {}
     out = []
     for r in results:
@@ -74,6 +77,15 @@ def sarif_log(results: list[ScenarioResult]) -> dict:
                                                 "shortDescription": {"text": "scenario expectation"}})
             out.append({"ruleId": EXPECTATION_RULE, "level": "warning" if p.startswith("search cut") else "error",
                         "message": {"text": f"{r.name}: {p}"}, "locations": [_loc(r.file, 0)]})
+        if coverage:
+            for thread, files in ((r.coverage_detail or {}).get("unreached", {})).items():
+                rules.setdefault(UNREACHED_RULE, {"id": UNREACHED_RULE, "shortDescription": {
+                    "text": "model line never executed by a thread (is the model vacuous?)"}})
+                for f, lines in files.items():
+                    for ln in lines:
+                        out.append({"ruleId": UNREACHED_RULE, "level": "warning",
+                                    "message": {"text": f"{r.name}: thread {thread} never executed this line"},
+                                    "locations": [_loc(f, ln)]})
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -86,6 +98,6 @@ def sarif_log(results: list[ScenarioResult]) -> dict:
     }
 
 
-def sarif_json(results: list[ScenarioResult]) -> str:
+def sarif_json(results: list[ScenarioResult], coverage: bool = False) -> str:
     """The SARIF log as JSON text."""
-    return json.dumps(sarif_log(results), indent=2) + "\n"
+    return json.dumps(sarif_log(results, coverage), indent=2) + "\n"

@@ -104,7 +104,19 @@ def fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False) -> None:
+def render_unreached(console: Console, r: ScenarioResult) -> None:
+    """The model lines each thread never executed (an unreached-code report)."""
+    unreached = r.coverage_detail.get("unreached", {}) if r.coverage_detail else {}
+    if not unreached:
+        console.print("  [dim]coverage: every model line of every thread ran[/dim]")
+        return
+    for thread, files in unreached.items():
+        where = "; ".join(f"{display_path(f)}:{','.join(map(str, lines))}" for f, lines in files.items())
+        console.print(Text(f"  warning: unreached code in thread {thread}: {where}", style="yellow"), soft_wrap=True)
+
+
+def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False,
+                   coverage: bool = False) -> None:
     """Print the full report for a run."""
     for r in results:
         mark = "✓" if r.ok else "✗"
@@ -143,6 +155,8 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
                 for p in r.properties:
                     if p.witness is not None:
                         render_trace(console, p.witness, title=f"  {p.name} reached by:")
+        if coverage:
+            render_unreached(console, r)
         s = r.stats
         limit = f", cut short by {s.limit}" if s.limit else ""
         console.print(f"  [dim]{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
