@@ -15,7 +15,7 @@ Read from ``hugemc.toml`` (top level) or ``[tool.hugemc]`` in
     coverage_fatal = true
 
 Command-line options beat overrides, overrides beat the scenario's own
-``[check]`` table, which beats the defaults. See docs/suite.md.
+``[check]`` table, which beats the defaults. See docs/scenarios.md#suites.
 """
 
 from __future__ import annotations
