@@ -45,6 +45,24 @@ static void prep_compound_page(struct page *page, int order)
 		page[i].first_page = page;
 }
 
+/* find_free_block(): the first free, naturally aligned run of 2^order pages, or -1 (under zone->lock) */
+static int find_free_block(int order)
+{
+	int n = 1 << order;
+	int pfn, i;
+	bool free;
+
+	for (pfn = 0; pfn + n <= NR_PAGES; pfn += n) {
+		free = true;
+		for (i = 0; i < n; i++)
+			if (!PageBuddy(&pages[pfn + i]))
+				free = false;
+		if (free)
+			return pfn;
+	}
+	return -1;
+}
+
 /*
  * __alloc_pages(order): the first free, naturally aligned block of 2^order
  * pages, or NULL. The first page gets count 1, the rest stay 0.
@@ -53,22 +71,14 @@ struct page *__alloc_pages(int order, bool comp)
 {
 	int n = 1 << order;
 	int pfn, i;
-	bool free;
 
 	ATOMIC {
 #if ALLOC_CAN_FAIL
 		if (nondet_bool())
 			return NULL;	/* the allocation fails */
 #endif
-		for (pfn = 0; pfn + n <= NR_PAGES; pfn += n) {
-			free = true;
-			for (i = 0; i < n; i++)
-				if (!PageBuddy(&pages[pfn + i]))
-					free = false;
-			if (free)
-				break;
-		}
-		if (pfn + n > NR_PAGES)
+		pfn = find_free_block(order);
+		if (pfn < 0)
 			return NULL;	/* no free block of this order */
 		for (i = 0; i < n; i++) {
 			pages[pfn + i].flags = 0;

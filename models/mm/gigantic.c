@@ -33,18 +33,10 @@ struct page *alloc_contig_pages(int order)
 {
 	int n = 1 << order;
 	int pfn, i;
-	bool free;
 
 	ATOMIC {
-		for (pfn = 0; pfn + n <= NR_PAGES; pfn += n) {
-			free = true;
-			for (i = 0; i < n; i++)
-				if (!PageBuddy(&pages[pfn + i]))
-					free = false;
-			if (free)
-				break;
-		}
-		if (pfn + n > NR_PAGES)
+		pfn = find_free_block(order);
+		if (pfn < 0)
 			return NULL;
 		for (i = 0; i < n; i++) {
 			pages[pfn + i].flags = 0;
