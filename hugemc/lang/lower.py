@@ -878,7 +878,6 @@ class Lowerer:
     def finish_cfg(self, start: int):
         """Collapse no-op jumps, drop unreachable nodes, renumber from 0."""
         nodes = self.nodes
-        n = len(nodes)
         for i, (cls, f) in enumerate(nodes):
             for k in ("next", "then", "orelse"):
                 if k in f and f[k] is None:
@@ -918,7 +917,6 @@ class Lowerer:
                 if k in g:
                     g[k] = renum[g[k]]
             out.append((cls, g))
-        del n
         return out, renum[start]
 
     def inline_body(self, fdef: c_ast.FuncDef, args: list, ret_slot, ret_type, call_node) -> None:
@@ -957,8 +955,6 @@ class Lowerer:
             self.loc = self.mkloc(call_node)
             self.store(Place(pt, base=slot), aexpr, atype, anode)
         self.lower_stmt(fdef.body)
-        for holes_label, (i, f, label_node) in [(g[0], g) for g in []]:
-            pass
         for (hole, label, gnode) in ctx.gotos:
             if label not in ctx.labels:
                 raise self.error(f"label '{label}' is not defined in '{name}'", gnode,
@@ -1781,8 +1777,6 @@ class Lowerer:
     # ------------------------------------------------------------------
     def finalize(self, name: str, thread_names, thread_calls, prop_select, sources) -> ir.Program:
         """Fix domains (pointers, temporaries, overrides, pcs) and build the Program."""
-        for key, tab in list(self.ptables.items()):
-            pass
         # pointer slots: domain = their table
         for s in self.slots:
             if isinstance(s.ctype, PtrType):

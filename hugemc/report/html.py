@@ -127,11 +127,8 @@ def report_data(results: list[ScenarioResult], cwd: Path | None = None) -> dict:
 
 
 def _fmt_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
+    from .text import fmt_bytes
+    return fmt_bytes(n)
 
 
 def _verdict_class(r: ScenarioResult) -> str:
