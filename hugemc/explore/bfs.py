@@ -97,9 +97,4 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     r.depth = depth
     r.seconds = clock.elapsed()
     r.peak_rss = peak_rss_bytes()
-    pcs = model.pc_slots
-    seen = r.pcs_seen
-    for s in parent:
-        for k, p in enumerate(pcs):
-            seen.add((k, s[p]))
     return r

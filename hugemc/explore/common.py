@@ -54,7 +54,6 @@ class SearchResult:
     complete: bool = True
     limit: str | None = None
     peak_rss: int = 0
-    pcs_seen: set = field(default_factory=set)
 
 
 Progress = Callable[[int, int, int, float], None]

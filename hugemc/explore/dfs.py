@@ -24,8 +24,6 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     transitions = 0
     max_depth = limits.max_depth
     max_states = limits.max_states
-    pcs = model.pc_slots
-    seen = r.pcs_seen
     count = 0
     stack: list[tuple] = []       # the current path
     succ_stack: list[list] = []   # successors still to visit, per level
@@ -39,8 +37,6 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
         while stack:
             if succ_stack[-1] is None:
                 s = stack[-1]
-                for k, p in enumerate(pcs):
-                    seen.add((k, s[p]))
                 res: list = []
                 if max_depth is not None and len(stack) > max_depth:
                     r.complete, r.limit = False, "max_depth"
