@@ -1,16 +1,50 @@
-"""Benchmark: hugemc against SPIN on the refcount freeze model.
+"""Benchmark: hugemc on three scalable model families, and SPIN on the one it has.
 
-    python bench/run.py                 # the default sizes, hugemc and SPIN side by side
-    python bench/run.py --smoke         # the smallest size only (CI runs this; no timing assertion)
-    python bench/run.py --sizes 3x2,3x3 --write   # and rewrite bench/RESULTS.md
+    python bench/run.py                          # every family at its default sizes
+    python bench/run.py --smoke                  # the smallest size of each family (CI runs this; no timing assertion)
+    python bench/run.py --family seed,gigantic   # some families only (repeatable)
+    python bench/run.py --sizes 3x2,3x3 --write  # refcount at these sizes, and rewrite its part of bench/RESULTS.md
+    python bench/run.py --seed-sizes 4x4 --gigantic-sizes 7
 
-For each size (N getters x M pages) it prints states, transitions, seconds,
-states/second, peak RSS and bytes per stored state for hugemc (BFS, every
-state kept with what trace reconstruction needs) and for SPIN's compiled
-verifier (BFS, no partial-order reduction, `-DNOREDUCE`), then the ratios
-hugemc/SPIN measured in the same run. Each measurement runs in a fresh process
-so peak memory is its own. SPIN needs the Debian packages spin and gcc; when
-they are missing its columns say so.
+The families (each must hold; a size whose verdict is not "holds" makes the run exit 1):
+
+refcount  N x M: the refcount freeze model `bench/refcount.c` (N speculative
+          getters on M page counts and a freezer), checked by hugemc and by
+          SPIN's compiled verifier on `bench/refcount.pml`, with the ratios
+          hugemc/SPIN measured in the same run. Sizes: --sizes, default
+          2x2,3x2,2x3,3x3.
+seed      R x P: the merged freeze patch (FREEZE_PATCH = 3) of
+          examples/seed-merged-contended.toml scaled by R readers (pfn
+          scanners) and P pages (NR_PAGES, even: P/2 order-1 blocks). The
+          allocators are fixed at two `alloc_fresh_huge_page()` threads, as in
+          that example: with one the extra pages are mostly never touched (more
+          pages make fewer states), with two they compete for the blocks and
+          both axes grow the state space. The scanners are spread round-robin
+          over the block heads (pfn 0, 2, 4, ...). 4x4 is that example
+          itself. Sizes: --seed-sizes, default 2x2,2x4,3x4,3x6.
+gigantic  T: gigantic prep as merged (GIGANTIC_PREP = 3) of
+          examples/gigantic-merged.toml with T tail pages: GIGANTIC_ORDER =
+          log2(T + 1), so T is 1, 3, 7 or 15 (compound_order's domain ends at
+          4), and NR_PAGES = T + 1, one run. Two `alloc_fresh_gigantic_page()`
+          threads compete for the run; pfn scanners sit on the head and on
+          the last page of each power-of-two prefix (pfn 0, 1, 3, ..., T), so a
+          freeze can fail after 0, 1, 3, ..., T pages were frozen and the undo
+          runs over each of those lengths. Sizes: --gigantic-sizes, default
+          1,3,7. T = 15 (16 pages) is accepted but impractical: with the
+          backend of 2026-11 the per-page properties of a 16-page model no
+          longer compile and are interpreted (some 20x slower per state), and
+          even with one allocator it did not finish in minutes.
+
+Without --family, the families run are those whose size option is given, or
+all of them when none is. For each size it prints states, transitions,
+seconds, states/second, peak RSS and bytes per stored state for hugemc (BFS,
+every state kept with what trace reconstruction needs) and, for refcount, for
+SPIN's compiled verifier (BFS, no partial-order reduction, `-DNOREDUCE`). SPIN
+has no Promela model of seed and gigantic: those rows have no SPIN peer.
+Each measurement runs in a fresh process so peak memory is its own. SPIN
+needs the Debian packages spin and gcc; when they are missing its columns say
+so. --write rewrites the sections of bench/RESULTS.md of the families run and
+keeps the others.
 """
 
 from __future__ import annotations
@@ -26,10 +60,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SIZES = [(2, 2), (3, 2), (2, 3), (3, 3)]
+FAMILIES = ("refcount", "seed", "gigantic")
+DEFAULT_SIZES = [(2, 2), (3, 2), (2, 3), (3, 3)]           # refcount: N getters x M pages
+SEED_SIZES = [(2, 2), (2, 4), (3, 4), (3, 6)]              # seed: R readers x P pages
+GIGANTIC_SIZES = [(1,), (3,), (7,)]                        # gigantic: T tail pages
+FAMILY_SIZES = {"refcount": DEFAULT_SIZES, "seed": SEED_SIZES, "gigantic": GIGANTIC_SIZES}
+SEED_ALLOCATORS = 2
+GIGANTIC_ALLOCATORS = 2
+
+# the properties of the examples the families come from; REACHABLE ones must be reached
+SEED_PROPERTIES = ["no_ref_on_frozen", "buddy_pages_unreferenced", "refcount_conserved", "no_leak",
+                   "hugetlb_free_pages_unreferenced", "freeze_failed_then_retried", "alloc_gave_up"]
+GIGANTIC_PROPERTIES = ["no_ref_on_frozen", "buddy_pages_unreferenced", "refcount_conserved", "no_leak",
+                       "hugetlb_free_pages_unreferenced", "gigantic_prep_undo_ran"]
 
 
 def scenario_text(n: int, m: int, bug: bool) -> str:
@@ -44,32 +91,143 @@ def scenario_text(n: int, m: int, bug: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _toml_list(xs: list[str]) -> str:
+    return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
+
+
+def _scanner_threads(pfns: list[int]) -> list[str]:
+    """One thread entry per pfn, with a count for pfns visited by several scanners."""
+    return [f'scanner{pfn} = {{ call = "pfn_scanner({pfn})", count = {c} }}'
+            for pfn, c in sorted(Counter(pfns).items())]
+
+
+def seed_scanner_pfns(r: int, p: int) -> list[int]:
+    """The pfns of R scanners spread round-robin over the block heads of P pages (order-1 blocks)."""
+    heads = list(range(0, p, 2))
+    return [heads[k % len(heads)] for k in range(r)]
+
+
+def seed_scenario_text(r: int, p: int) -> str:
+    """The merged freeze patch with two allocators, R pfn scanners and P pages.
+
+    The models and property files are found in the shipped library (the
+    scenario loader searches it after the scenario's own folder), so the
+    scenario can live anywhere.
+    """
+    if r < 1 or p < 2 or p % 2:
+        raise ValueError(f"seed size {r}x{p}: need R >= 1 readers and an even P >= 2 pages (order-1 blocks)")
+    pfns = seed_scanner_pfns(r, p)
+    lines = ['description = "merged freeze patch: %d allocators, %d scanners, %d pages"' % (SEED_ALLOCATORS, r, p),
+             'models = ["mm/hugetlb.c", "mm/speculative.c"]', 'property_files = ["refcount.c", "hugetlb.c"]',
+             f"properties = {_toml_list(SEED_PROPERTIES)}", 'init = "mm_init()"', 'expect = "holds"',
+             "[defines]", f"NR_PAGES = {p}", "FREEZE_PATCH = 3"]
+    per_head = max(Counter(pfns).values())
+    if per_head + 1 > 4:  # a head's count: the allocator's reference and every scanner's (REF_MAX defaults to 4)
+        lines.append(f"REF_MAX = {per_head + 1}")
+    lines += ["[threads]", f'alloc = {{ call = "alloc_fresh_huge_page()", count = {SEED_ALLOCATORS} }}']
+    lines += _scanner_threads(pfns)
+    return "\n".join(lines) + "\n"
+
+
+def gigantic_order(t: int) -> int:
+    """GIGANTIC_ORDER for T tail pages (T + 1 a power of two, order 1 to 4)."""
+    order = (t + 1).bit_length() - 1
+    if t < 1 or (1 << order) != t + 1 or order > 4:
+        raise ValueError(f"gigantic size {t}: T tails must be 1, 3, 7 or 15 (2^order - 1, order 1 to 4)")
+    return order
+
+
+def gigantic_scanner_pfns(t: int) -> list[int]:
+    """The head, and the last page of each power-of-two prefix of the run: 0, 1, 3, ..., T."""
+    return [0] + [(1 << k) - 1 for k in range(1, gigantic_order(t) + 1)]
+
+
+def gigantic_scenario_text(t: int) -> str:
+    """Gigantic prep as merged with T tails: one run of T + 1 pages, two allocators, scanners on 0, 1, 3, ..., T."""
+    order = gigantic_order(t)
+    lines = [f'description = "gigantic prep as merged: {t} tails, {GIGANTIC_ALLOCATORS} allocators"',
+             'models = ["mm/gigantic.c", "mm/speculative.c"]', 'property_files = ["refcount.c", "gigantic.c"]',
+             f"properties = {_toml_list(GIGANTIC_PROPERTIES)}", 'init = "mm_init()"', 'expect = "holds"',
+             "[defines]", f"NR_PAGES = {t + 1}", "GIGANTIC_PREP = 3", f"GIGANTIC_ORDER = {order}",
+             "[threads]", f'alloc = {{ call = "alloc_fresh_gigantic_page()", count = {GIGANTIC_ALLOCATORS} }}']
+    lines += _scanner_threads(gigantic_scanner_pfns(t))
+    return "\n".join(lines) + "\n"
+
+
+def family_scenario(family: str, size: tuple, bug: bool = False) -> tuple[str, list[Path], list[str]]:
+    """(scenario TOML, files to copy next to it, REACHABLE properties that must be reached)."""
+    if family == "refcount":
+        return scenario_text(*size, bug), [HERE / "refcount.c"], []
+    if bug:
+        raise ValueError("only the refcount family has a planted bug")
+    if family == "seed":
+        return seed_scenario_text(*size), [], ["freeze_failed_then_retried", "alloc_gave_up"]
+    if family == "gigantic":
+        return gigantic_scenario_text(*size), [], ["gigantic_prep_undo_ran"]
+    raise ValueError(f"unknown family '{family}' (one of {', '.join(FAMILIES)})")
+
+
+def parse_size(family: str, text: str) -> tuple:
+    """'3x2' for refcount and seed, '7' for gigantic."""
+    parts = text.strip().lower().split("x")
+    want = 1 if family == "gigantic" else 2
+    if len(parts) != want or not all(x.strip().isdigit() for x in parts):
+        raise ValueError(f"bad {family} size '{text}': expected " + ("T" if want == 1 else "AxB"))
+    size = tuple(int(x) for x in parts)
+    family_scenario(family, size)  # validates the size
+    return size
+
+
+def size_label(size: tuple) -> str:
+    return " x ".join(map(str, size))
+
+
 def rss_now() -> int:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def measure_hugemc(n: int, m: int, bug: bool = False) -> dict:
-    """Run in this (fresh) process: build, compile, BFS; return the figures."""
+def search(model):
+    """The exhaustive search every hugemc measurement runs (the one place it is called)."""
+    from hugemc.explore import bfs
+    return bfs(model)
+
+
+def measure_family(family: str, size: tuple, bug: bool = False) -> dict:
+    """Run in this (fresh) process: build, compile, search; return the figures and the verdict."""
     sys.path.insert(0, str(HERE.parent))
     from hugemc.backend import compile_program
-    from hugemc.explore import bfs
     from hugemc.lang import build_program
     from hugemc.scenario import load_scenario
+    text, files, must_reach = family_scenario(family, size, bug)
     with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "refcount.toml"
-        shutil.copy(HERE / "refcount.c", Path(d) / "refcount.c")
-        p.write_text(scenario_text(n, m, bug))
+        p = Path(d) / f"{family}.toml"
+        for f in files:
+            shutil.copy(f, Path(d) / f.name)
+        p.write_text(text)
         model = compile_program(build_program(load_scenario(p)))
         base = rss_now()
         t0 = time.perf_counter()
-        r = bfs(model)
+        r = search(model)
         secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"tool": "hugemc", "states": r.states, "transitions": r.transitions, "seconds": secs,
+    violations = sorted(r.violations)
+    reached = sorted(getattr(r, "reached", {}) or {})
+    unreached = [x for x in must_reach if x not in reached]
+    complete = getattr(r, "complete", True)
+    verdict = ("violated" if violations else "incomplete" if not complete
+               else "unreached" if unreached else "holds")
+    return {"tool": "hugemc", "family": family, "size": list(size), "states": r.states,
+            "transitions": r.transitions, "seconds": secs,
             "states_per_second": r.states / secs if secs else 0.0, "peak_rss": peak,
-            "bytes_per_state": max(peak - base, 0) / max(r.states, 1), "violations": sorted(r.violations),
+            "bytes_per_state": max(peak - base, 0) / max(r.states, 1), "violations": violations,
+            "reached": reached, "unreached": unreached, "complete": complete, "verdict": verdict,
             "depth": r.depth}
+
+
+def measure_hugemc(n: int, m: int, bug: bool = False) -> dict:
+    """The refcount model, N getters on M pages (see measure_family)."""
+    return measure_family("refcount", (n, m), bug)
 
 
 def measure_spin(n: int, m: int, bug: bool = False) -> dict:
@@ -101,8 +259,10 @@ def measure_spin(n: int, m: int, bug: bool = False) -> dict:
             "errors": int(num(r"errors: (\d+)"))}
 
 
-def run_child(which: str, n: int, m: int) -> dict:
-    p = subprocess.run([sys.executable, __file__, "--child", which, f"{n}x{m}"], capture_output=True, text=True)
+def run_child(which: str, family: str, size: tuple) -> dict:
+    """Measure one size in a fresh process (`which` is hugemc or spin)."""
+    p = subprocess.run([sys.executable, __file__, "--child", which, family, "x".join(map(str, size))],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         return {"tool": which, "error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"}
     return json.loads(p.stdout)
@@ -116,56 +276,165 @@ def fmt_row(label: str, r: dict) -> str:
             f"{r['bytes_per_state']:,.0f} |")
 
 
+TABLE_HEAD = "| {axes} | tool | states | transitions | seconds | states/s | peak RSS | bytes/state |"
+AXES = {"refcount": "N x M", "seed": "R x P", "gigantic": "T"}
+TITLES = {"refcount": "refcount: N getters x M pages, hugemc and SPIN",
+          "seed": "seed: the merged freeze patch, R readers x P pages (hugemc only: no Promela model)",
+          "gigantic": "gigantic: gigantic prep as merged, T tail pages (hugemc only: no Promela model)"}
+
+
+def verdict_line(results: list[tuple[tuple, dict]]) -> str:
+    """'Verdict: ...' for a family's hugemc rows (and the race windows reached)."""
+    parts, windows = [], set()
+    for size, h in results:
+        v = h.get("verdict", "error: " + h.get("error", "?"))
+        if v != "holds":
+            detail = h.get("violations") or h.get("unreached") or []
+            parts.append(f"{size_label(size)}: {v}" + (f" ({', '.join(detail)})" if detail else ""))
+        windows.update(h.get("reached", []))
+    head = "Verdict: holds at every size" if not parts else "Verdict: NOT as expected at " + "; ".join(parts)
+    return head + (f"; race windows reached: {', '.join(sorted(windows))}." if windows else ".")
+
+
+def run_family(family: str, sizes: list[tuple]) -> dict:
+    """Measure every size of one family; print rows as they come; return the tables."""
+    axes = AXES[family]
+    rows = [TABLE_HEAD.format(axes=axes), "|---|---|---|---|---|---|---|---|"]
+    ratios = [f"| {axes} | states/s hugemc/SPIN | bytes/state hugemc/SPIN | states hugemc/SPIN | "
+              "seconds hugemc/SPIN | peak RSS hugemc/SPIN |", "|---|---|---|---|---|---|"]
+    results = []
+    print(f"## {TITLES[family]}", flush=True)
+    for size in sizes:
+        label = size_label(size)
+        h = run_child("hugemc", family, size)
+        results.append((size, h))
+        rows.append(fmt_row(label, h))
+        if family == "refcount":
+            s = run_child("spin", family, size)
+            rows.append(fmt_row(label, s))
+            if "error" not in h and "error" not in s and s["states_per_second"] and s["bytes_per_state"]:
+                ratios.append(f"| {label} | {h['states_per_second'] / s['states_per_second']:.2f} | "
+                              f"{h['bytes_per_state'] / s['bytes_per_state']:.2f} | {h['states'] / s['states']:.3f} | "
+                              f"{h['seconds'] / s['seconds']:.3f} | {h['peak_rss'] / s['peak_rss']:.3f} |")
+            print(rows[-2], rows[-1], sep="\n", flush=True)
+        else:
+            print(rows[-1], flush=True)
+    ok = all(h.get("verdict") == "holds" for _, h in results)
+    return {"rows": rows, "ratios": ratios if family == "refcount" else [], "verdict": verdict_line(results),
+            "ok": ok, "results": results}
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def section(family: str, out: dict) -> str:
+    """The RESULTS.md section of one family."""
+    head = f"## {TITLES[family]}\n\nMeasured on {time.strftime('%Y-%m-%d')}, {machine()}.\n\n"
+    body = "\n".join(out["rows"]) + "\n"
+    if family == "refcount":
+        body += "\nRatios measured in the same run:\n\n" + "\n".join(out["ratios"]) + "\n" + REFCOUNT_TAIL
+    else:
+        body = SECTION_TEXT[family] + body + "\n" + out["verdict"] + "\n"
+    return head + body
+
+
+def legacy_refcount_section(old: str) -> str | None:
+    """The refcount results of a RESULTS.md written before the families (one table, no sections)."""
+    t = old.find("| N x M | tool |")
+    if t < 0 or "\n## " in old:
+        return None
+    m = re.search(r"on (\d{4}-\d\d-\d\d), (.+?)\. One run", old, re.S)
+    when = f"Measured on {m.group(1)}, {' '.join(m.group(2).split())}.\n\n" if m else ""
+    return f"## {TITLES['refcount']}\n\n{when}{old[t:]}"
+
+
+def write_results(outs: dict, path: Path | None = None) -> None:
+    """Rewrite bench/RESULTS.md: fresh sections for the families run, the old ones kept for the rest."""
+    path = path or HERE / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    sections = []
+    for fam in FAMILIES:
+        if fam in outs:
+            sections.append(section(fam, outs[fam]))
+            continue
+        start = old.find(f"## {TITLES[fam]}\n")
+        if start >= 0:
+            end = old.find("\n## ", start + 1)
+            sections.append(old[start:] if end < 0 else old[start:end + 1])
+        elif fam == "refcount" and legacy_refcount_section(old):
+            sections.append(legacy_refcount_section(old))
+    path.write_text(RESULTS_HEAD + "\n".join(s.rstrip("\n") + "\n" for s in sections))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", help="comma-separated NxM, e.g. 3x2,3x3")
-    ap.add_argument("--smoke", action="store_true", help="the smallest size only")
-    ap.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--family", action="append",
+                    help="family to run: refcount, seed or gigantic (repeatable or comma-separated; default: "
+                         "those whose sizes are given, else all)")
+    ap.add_argument("--sizes", help="refcount sizes, comma-separated NxM, e.g. 3x2,3x3")
+    ap.add_argument("--seed-sizes", help="seed sizes, comma-separated RxP (readers x pages, P even), e.g. 2x4,3x6")
+    ap.add_argument("--gigantic-sizes", help="gigantic sizes, comma-separated T (tail pages: 1, 3, 7 or 15)")
+    ap.add_argument("--smoke", action="store_true", help="the smallest size of each family only")
+    ap.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md (the sections of the families run)")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        n, m = map(int, a.child[1].split("x"))
-        print(json.dumps(measure_hugemc(n, m) if a.child[0] == "hugemc" else measure_spin(n, m)))
+        which, family, size_text = a.child
+        size = parse_size(family, size_text)
+        print(json.dumps(measure_family(family, size) if which == "hugemc" else measure_spin(*size)))
         return 0
-    sizes = [(2, 2)] if a.smoke else ([tuple(map(int, s.split("x"))) for s in a.sizes.split(",")]
-                                       if a.sizes else DEFAULT_SIZES)
-    rows = ["| N x M | tool | states | transitions | seconds | states/s | peak RSS | bytes/state |",
-            "|---|---|---|---|---|---|---|---|"]
-    ratios = ["| N x M | states/s hugemc/SPIN | bytes/state hugemc/SPIN | states hugemc/SPIN | "
-              "seconds hugemc/SPIN | peak RSS hugemc/SPIN |", "|---|---|---|---|---|---|"]
-    for n, m in sizes:
-        h = run_child("hugemc", n, m)
-        s = run_child("spin", n, m)
-        rows += [fmt_row(f"{n} x {m}", h), fmt_row(f"{n} x {m}", s)]
-        if "error" not in h and "error" not in s and s["states_per_second"] and s["bytes_per_state"]:
-            ratios.append(f"| {n} x {m} | {h['states_per_second'] / s['states_per_second']:.2f} | "
-                          f"{h['bytes_per_state'] / s['bytes_per_state']:.2f} | {h['states'] / s['states']:.3f} | "
-                          f"{h['seconds'] / s['seconds']:.3f} | {h['peak_rss'] / s['peak_rss']:.3f} |")
-        print(rows[-2], rows[-1], sep="\n", flush=True)
-    print()
-    print("\n".join(rows))
-    print()
-    print("\n".join(ratios))
+    given = {"refcount": a.sizes, "seed": a.seed_sizes, "gigantic": a.gigantic_sizes}
+    if a.family:
+        families = []
+        for item in a.family:
+            for f in item.split(","):
+                f = f.strip()
+                if f not in FAMILIES:
+                    ap.error(f"unknown family '{f}' (choose from {', '.join(FAMILIES)})")
+                if f not in families:
+                    families.append(f)
+        families.sort(key=FAMILIES.index)
+    else:
+        families = [f for f in FAMILIES if given[f]] or list(FAMILIES)
+    plan = {}
+    for fam in families:
+        try:
+            sizes = ([parse_size(fam, s) for s in given[fam].split(",")] if given[fam]
+                     else FAMILY_SIZES[fam])
+        except ValueError as e:
+            ap.error(str(e))
+        plan[fam] = [min(sizes, key=lambda s: (sum(s), s))] if a.smoke else sizes
+    outs = {}
+    for fam in families:
+        outs[fam] = run_family(fam, plan[fam])
+        print()
+    for fam in families:
+        print(f"## {TITLES[fam]}\n")
+        print("\n".join(outs[fam]["rows"]))
+        if outs[fam]["ratios"]:
+            print("\nRatios measured in the same run:\n")
+            print("\n".join(outs[fam]["ratios"]))
+        print("\n" + outs[fam]["verdict"] + "\n")
     if a.write:
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        (HERE / "RESULTS.md").write_text(RESULTS_HEAD.format(machine=machine, date=time.strftime("%Y-%m-%d"))
-                                         + "\n".join(rows) + "\n\nRatios measured in the same run:\n\n"
-                                         + "\n".join(ratios) + "\n" + RESULTS_TAIL)
-    return 0
+        write_results(outs)
+    return 0 if all(o["ok"] for o in outs.values()) else 1
 
 
 RESULTS_HEAD = """# Benchmark results
 
-`python bench/run.py --write` on {date}, {machine}. One run per row (noisy
-2-core machine: treat as +-20%). hugemc: BFS, every state kept together with
-its parent (what trace reconstruction needs); bytes/state is the growth of the
-process's resident memory during the search divided by the states stored.
-SPIN 6.5.2: `gcc -O2 -DSAFETY -DBFS -DNOREDUCE`, bytes/state is pan's "memory
-usage for states" over states stored.
+Written by `python bench/run.py --write` (each section says when and where it
+was measured). One run per row (noisy 2-core machine: treat as +-20%).
+hugemc: BFS, every state kept together with its parent (what trace
+reconstruction needs); bytes/state is the growth of the process's resident
+memory during the search divided by the states stored. SPIN 6.5.2:
+`gcc -O2 -DSAFETY -DBFS -DNOREDUCE`, bytes/state is pan's "memory usage for
+states" over states stored. The module docstring of `bench/run.py` describes
+each family's scenario.
 
 """
 
-RESULTS_TAIL = """
+REFCOUNT_TAIL = """
 Per stored state hugemc is slower and larger than SPIN's compiled C (the
 first two ratio columns); but it stores far fewer states for the same model,
 so the whole check takes a fraction of SPIN's time and memory (the last two).
@@ -181,6 +450,24 @@ shared step and resets dead locals, so it stores fewer, coarser states for the
 same behaviours. The verdicts agree (holds; with -DBUG the freeze assertion
 is violated).
 """
+
+SECTION_TEXT = {
+    "seed": """The merged freeze patch (`FREEZE_PATCH = 3`) of
+`examples/seed-merged-contended.toml`: two `alloc_fresh_huge_page()` threads,
+R pfn scanners spread round-robin over the heads of the P/2 order-1 blocks
+(pfn 0, 2, ...), P pages. 4 x 4 is that example. SPIN has no Promela model
+of it: no SPIN rows.
+
+""",
+    "gigantic": """Gigantic prep as merged (`GIGANTIC_PREP = 3`) of
+`examples/gigantic-merged.toml` with T tail pages (`GIGANTIC_ORDER` =
+log2(T + 1), `NR_PAGES` = T + 1): two `alloc_fresh_gigantic_page()` threads
+compete for the run, pfn scanners sit on pfn 0, 1, 3, ..., T, so a freeze can
+fail after each of those numbers of pages was frozen. SPIN has no Promela
+model of it: no SPIN rows.
+
+""",
+}
 
 if __name__ == "__main__":
     sys.exit(main())

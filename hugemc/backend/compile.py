@@ -32,6 +32,7 @@ from ..ir import (
 )
 from ..ir.interp import Fault, Interpreter, c_div, c_mod
 from ..ir.steps import ThreadPlan, stops_before, thread_plan
+from .layout import Layout, make_layout
 
 MAX_PATH_NODES = 4000      # nodes emitted for one step function before falling back
 MAX_DEPTH = 40             # nesting depth of generated blocks
@@ -92,10 +93,12 @@ def _shr(a, b):
 class Model:
     """A compiled program: what every explorer works with.
 
+    States are packed integers (see :mod:`hugemc.backend.layout`; ``pack``
+    and ``unpack`` convert to and from slot tuples).
     ``expand(state, res, errs, warns)`` appends successor states to ``res``,
     ``(thread, kind, message, loc)`` to ``errs`` and ``(thread, message, loc)``
     to ``warns``. ``properties`` holds ``(ir.Property, fn)`` where ``fn(state)``
-    returns the predicate's truth (raising :class:`~hugemc.ir.interp.Fault`
+    returns the predicate's truth on a packed state (raising :class:`~hugemc.ir.interp.Fault`
     if evaluating it faults).
     """
 
@@ -107,21 +110,29 @@ class Model:
     source: str
     fallback_steps: int
     coverage: "Coverage" = None  # type: ignore[assignment]
+    layout: Layout = None  # type: ignore[assignment]
 
-    def initial_states(self) -> list[tuple]:
-        """The initial states (raises Fault if ``init`` faults)."""
-        return self.interp.initial_states()
+    def __post_init__(self) -> None:
+        L = self.layout
+        self._done = [(L.mult[p], L.base[p], L.pcs[p].index(DONE)) for p in self.pc_slots]
+        self.pack = L.pack
+        self.unpack = L.unpack
 
-    def all_done(self, state: tuple) -> bool:
-        """Whether every thread has returned."""
-        return all(state[p] == DONE for p in self.pc_slots)
+    def initial_states(self) -> list[int]:
+        """The initial states, packed (raises Fault if ``init`` faults)."""
+        return [self.layout.pack(s) for s in self.interp.initial_states()]
+
+    def all_done(self, state: int) -> bool:
+        """Whether every thread has returned (``state`` packed)."""
+        return all((state // m) % b == d for m, b, d in self._done)
 
 
 class _Gen:
     """Code generator for one program."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, layout: Layout) -> None:
         self.p = program
+        self.L = layout
         self.ns: dict = {"_chk": _chk, "_padd": _padd, "_pdiff": _pdiff, "_div": _div, "_mod": _mod,
                          "_shl": _shl, "_shr": _shr, "_Err": _Err}
         self.consts: dict[int, str] = {}
@@ -141,6 +152,21 @@ class _Gen:
         self.slot_hi = tuple(s.hi for s in program.slots)
         self.ns["_LO"] = self.slot_lo
         self.ns["_HI"] = self.slot_hi
+        # packed-state tables (dynamic addresses); stores check the analysed range
+        L = layout
+        self.ns["_M"] = L.mult
+        self.ns["_B"] = L.base
+        self.ns["_O"] = L.off
+        self.ns["_NLO"] = L.lo
+        self.ns["_NHI"] = L.hi
+        self.ns["_nn"] = _nn
+        self.ns["_get"] = _get_fn(L)
+        for k, vals in L.pcs.items():
+            self.ns[f"_PCV{k}"] = vals
+        self.nullable = L.nullable
+        self.tmp = 0
+        self.env: dict = {}
+        self.cond_depth = 0
 
     def const(self, obj) -> str:
         """Name of a namespace constant holding ``obj`` (strings, locations ...)."""
@@ -158,21 +184,38 @@ class _Gen:
             return str(int(e.value))
         if isinstance(e, Var):
             s = int(e.slot)
-            cell = self.cell(s, v)
-            if self.p.slots[s].kind == GLOBAL or s in known or self.p.slots[s].kind == ir.PC:
-                return cell
-            return f"_chk({cell})"
+            if s in self.env:
+                return self.env[s]
+            if s >= self.p.nstate:  # scratch never assigned on this path: undefined
+                return "_chk(None)"
+            r = self.read(s, v, s in known)
+            if self.cond_depth == 0:  # evaluated for sure: later uses on this path reuse it
+                self.tmp += 1
+                name = f"_r{self.tmp}"
+                self.env[s] = name
+                return f"({name} := {r})"
+            return r
         if isinstance(e, Mem):
             t = int(e.table)
             idx = self.expr(e.index, v, known)
-            lo, _ = expr_range(e.index, self._dom, self.p.tables)
+            lo, hi = expr_range(e.index, self._dom, self.p.tables)
+            tab = self.p.tables[t].slots
+            off = int(e.offset)
+            if 0 <= lo and hi < len(tab) and hi - lo < 4 and all(
+                    0 <= tab[i] and tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+                # a small table: a chain of static reads
+                self.tmp += 1
+                iv = f"_i{self.tmp}"
+                self.cond_depth += hi > lo
+                txt = self.expr(Var(tab[hi] + off), v, frozenset())
+                for i in range(hi - 1, lo - 1, -1):
+                    txt = f"({self.expr(Var(tab[i] + off), v, frozenset())} if {iv} == {i} else {txt})"
+                self.cond_depth -= hi > lo
+                return f"({iv} := {idx}, {txt})[1]" if hi > lo else txt
             addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
             self.ns["_chk_idx"] = _chk_idx
             off = int(e.offset)
-            read = f"{v}[{addr} + {off}]" if off else f"{v}[{addr}]"
-            if any(x >= 0 and self.p.slots[x].kind != GLOBAL for x in self.p.tables[t].slots):
-                return f"_chk({read})"
-            return read
+            return f"_get({v}, {addr} + {off})" if off else f"_get({v}, {addr})"
         if isinstance(e, Unary):
             a = self.expr(e.arg, v, known)
             if e.op == "-":
@@ -181,10 +224,22 @@ class _Gen:
                 return f"(~{a})"
             return f"(0 if {a} else 1)"
         if isinstance(e, Binary):
-            return _binop_text(e.op, self.expr(e.left, v, known), self.expr(e.right, v, known))
+            a = self.expr(e.left, v, known)
+            lazy = e.op in ("&&", "||")
+            self.cond_depth += lazy
+            b = self.expr(e.right, v, known)
+            self.cond_depth -= lazy
+            if e.op in ("%", "/") and isinstance(e.right, Const) and e.right.value > 0 and \
+                    expr_range(e.left, self._dom, self.p.tables)[0] >= 0:
+                return f"({a} {'%' if e.op == '%' else '//'} {b})"  # C and Python agree here
+            return _binop_text(e.op, a, b)
         if isinstance(e, Cond):
-            return (f"({self.expr(e.then, v, known)} if {self.expr(e.cond, v, known)} "
-                    f"else {self.expr(e.orelse, v, known)})")
+            c = self.expr(e.cond, v, known)
+            self.cond_depth += 1
+            a = self.expr(e.then, v, known)
+            b = self.expr(e.orelse, v, known)
+            self.cond_depth -= 1
+            return f"({a} if {c} else {b})"
         if isinstance(e, PtrAdd):
             t = int(e.ptable)
             return f"_padd(_GL{t}, _GE{t}, {self.expr(e.ptr, v, known)}, {self.expr(e.delta, v, known)})"
@@ -194,38 +249,115 @@ class _Gen:
         raise AssertionError(f"unknown expression {e!r}")
 
     def cell(self, s: int, v: str) -> str:
-        """Where slot ``s`` lives in generated code: the state list, or the step's scratch list."""
-        if s >= self.p.nstate:
-            return f"{v}z[{s - self.p.nstate}]"
-        return f"{v}[{s}]"
+        """Where scratch slot ``s`` lives in generated code: the step's scratch list."""
+        assert s >= self.p.nstate
+        return f"{v}z[{s - self.p.nstate}]"
+
+    def code(self, s: int, v: str) -> str:
+        """Python text for the code of state slot ``s`` in packed state ``v``."""
+        m, b = self.L.mult[s], self.L.base[s]
+        if b == 1:
+            return "0"
+        q = v if m == 1 else f"({v} // {int(m)})"
+        return f"({q} % {int(b)})"
+
+    def read(self, s: int, v: str, known: bool) -> str:
+        """Python text for the value of state slot ``s`` (raising _Err if it may be undefined)."""
+        L = self.L
+        if s in L.pcs:
+            return f"_PCV{int(s)}[{self.code(s, v)}]"
+        c = self.code(s, v)
+        off = int(L.off[s])
+        if L.nullable[s] and not known:
+            c = f"_nn({c})"
+        return f"({c} + {off})" if off else c
 
     def _dom(self, s: int) -> tuple[int, int]:
+        if s < self.p.nstate and s not in self.L.pcs and self.L.lo[s] <= self.L.hi[s]:
+            return self.L.lo[s], self.L.hi[s]  # every defined value lies in the analysed range
         return self.slot_lo[s], self.slot_hi[s]
 
-    def store(self, dst, value, v: str, known: frozenset, out: list, ind: str) -> frozenset:
+    def store(self, dst, value, v: str, known: frozenset, out: list, ind: str, value_text: str | None = None,
+              value_range: tuple[int, int] = (-(1 << 62), 1 << 62)) -> frozenset:
         """Emit a checked store; returns the updated set of known-assigned locals."""
-        val = self.expr(value, v, known)
-        vr = expr_range(value, self._dom, self.p.tables)
+        if value_text is None:
+            val = self.expr(value, v, known)
+            vr = expr_range(value, self._dom, self.p.tables)
+        else:  # a value computed by the caller
+            val, vr = value_text, value_range
         if isinstance(dst, Var):
             s = int(dst.slot)
-            lo, hi = self.slot_lo[s], self.slot_hi[s]
-            cell = self.cell(s, v)
-            if lo <= vr[0] and vr[1] <= hi:
-                out.append(f"{ind}{cell} = {val}")
+            if s >= self.p.nstate:  # scratch: a Python variable per assignment, declared domain
+                lo, hi = self.slot_lo[s], self.slot_hi[s]
+                if isinstance(value, Const) and lo <= value.value <= hi:
+                    self.env[s] = str(int(value.value))
+                    return known | {s}
+                self.tmp += 1
+                x = f"_x{self.tmp}"
+                out.append(f"{ind}{x} = {val}")
+                if not (lo <= vr[0] and vr[1] <= hi):
+                    out.append(f"{ind}if not {int(lo)} <= {x} <= {int(hi)}: raise _Err")
+                self.env[s] = x
+                return known | {s}
+            lo, hi = self.L.lo[s], self.L.hi[s]  # the analysed range (within the declared domain)
+            m = int(self.L.mult[s])
+            if isinstance(value, Const) and lo <= value.value <= hi:
+                x = str(int(value.value))
             else:
-                out.append(f"{ind}_x = {val}")
-                out.append(f"{ind}if not {int(lo)} <= _x <= {int(hi)}: raise _Err")
-                out.append(f"{ind}{cell} = _x")
+                self.tmp += 1
+                x = f"_x{self.tmp}"
+                out.append(f"{ind}{x} = {val}")
+                if not (lo <= vr[0] and vr[1] <= hi):
+                    out.append(f"{ind}if not {int(lo)} <= {x} <= {int(hi)}: raise _Err")
+            old = self.env.get(s)
+            if old is not None:  # codes differ as values do
+                if old != x:
+                    if old.lstrip("-").isdigit() and x.lstrip("-").isdigit():
+                        d = (int(x) - int(old)) * m
+                        if d:
+                            out.append(f"{ind}{v} += {d}")
+                    else:
+                        out.append(f"{ind}{v} += ({x} - {old}) * {m}")
+            else:
+                out.append(f"{ind}{v} += ({x} - {int(self.L.off[s])} - {self.code(s, v)}) * {m}")
+            self.env[s] = x
             return known | {s}
         t = int(dst.table)
         idx = self.expr(dst.index, v, known)
-        lo, _ = expr_range(dst.index, self._dom, self.p.tables)
+        lo, hi = expr_range(dst.index, self._dom, self.p.tables)
+        tab = self.p.tables[t].slots
+        off = int(dst.offset)
+        if 0 <= lo and hi < len(tab) and hi - lo < 4 and all(
+                0 <= tab[i] and tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+            # a small table: one static store per possible index
+            self.tmp += 1
+            xv, iv = f"_x{self.tmp}", f"_i{self.tmp}"
+            out.append(f"{ind}{iv} = {idx}")
+            out.append(f"{ind}{xv} = {val}")
+            saved = dict(self.env)
+            if lo == hi:
+                return self.store(Var(tab[lo] + off), None, v, known, out, ind, value_text=xv, value_range=vr)
+            for i in range(lo, hi + 1):
+                out.append(f"{ind}{'if' if i == lo else 'elif'} {iv} == {i}:" if i < hi else f"{ind}else:")
+                self.env = dict(saved)
+                k = len(out)
+                self.store(Var(tab[i] + off), None, v, known, out, ind + "    ", value_text=xv, value_range=vr)
+                if len(out) == k:
+                    out.append(f"{ind}    pass")
+            self.env = saved
+            for i in range(lo, hi + 1):
+                self.env.pop(tab[i] + off, None)
+            return known
         self.ns["_chk_idx"] = _chk_idx
         addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
         out.append(f"{ind}_a = {addr} + {int(dst.offset)}")
         out.append(f"{ind}_x = {val}")
-        out.append(f"{ind}if not _LO[_a] <= _x <= _HI[_a]: raise _Err")
-        out.append(f"{ind}{v}[_a] = _x")
+        out.append(f"{ind}if not _NLO[_a] <= _x <= _NHI[_a]: raise _Err")
+        out.append(f"{ind}_m = _M[_a]")
+        out.append(f"{ind}{v} += (_x - _O[_a] - ({v} // _m) % _B[_a]) * _m")
+        for x in self.p.tables[t].slots:  # any of them may have changed
+            if x >= 0:
+                self.env.pop(x + int(dst.offset), None)
         return known
 
     # -- thread steps ----------------------------------------------------------
@@ -234,16 +366,21 @@ class _Gen:
         name = f"_s{tid}_{pc}"
         body: list[str] = []
         self.count = 0
+        self.start_pc = pc
+        self.env = {}  # state slot -> Python text of its current (defined) value on this path
+        self.cond_depth = 0  # > 0 inside a sub-expression that may not be evaluated
+        self.choose = self.warn = False
         try:
             self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True, ())
-            code = [f"def {name}(s, res, errs, warns):",
-                    "    r0 = len(res); w0 = len(warns)",
+            # a step without choices appends at most once, at the end of a path:
+            # nothing to undo when it faults
+            roll = self.choose
+            code = [f"def {name}(s, res, errs, warns):"] + (
+                ["    r0 = len(res); w0 = len(warns)"] if roll else []) + [
                     "    try:",
-                    "        n = list(s)",
-                    "        nw = ()",
-                    f"        nz = [None] * {int(self.nscratch)}"] + body + [
-                    "    except Exception:",
-                    "        del res[r0:]; del warns[w0:]",
+                    "        n = s"] + (["        nw = ()"] if self.warn or self.choose else []) + body + [
+                    "    except Exception:"] + (
+                ["        del res[r0:]; del warns[w0:]"] if roll else []) + [
                     f"        _slow({tid}, s, res, errs, warns)"]
         except _TooBig:
             self.fallbacks += 1
@@ -280,7 +417,9 @@ class _Gen:
                 # step is left to the memoised interpreter)
                 c = self.expr(node.cond, v, known)
                 out.append(f"{ind}if {c}:")
+                saved = dict(self.env)
                 self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
+                self.env = saved
                 out.append(f"{ind}else:")
                 self.path(tid, plan, node.orelse, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
                 return
@@ -299,6 +438,8 @@ class _Gen:
                     out.append(f"{ind}if {c}: raise _Err")
                 else:  # kept with the path: reported only if the path completes
                     w = self.const((tid, node.message, node.loc))
+                    self.warn = True
+                    self.env["w"] = "1"  # this path may carry warnings
                     out.append(f"{ind}if {c}: {v}w = {v}w + ({w},)")
                 pc = node.next
             elif isinstance(node, Print):
@@ -309,16 +450,13 @@ class _Gen:
                 lo = self.expr(node.lo, v, known)
                 hi = self.expr(node.hi, v, known)
                 m = f"m{depth}"
+                self.choose = True
                 out.append(f"{ind}for _c{depth} in range({lo}, {hi} + 1):")
-                out.append(f"{ind}    {m} = {v}[:]")
-                out.append(f"{ind}    {m}z = {v}z[:]")
+                out.append(f"{ind}    {m} = {v}")
                 out.append(f"{ind}    {m}w = {v}w")
                 if isinstance(node.dst, Var):
-                    s = int(node.dst.slot)
-                    out.append(f"{ind}    if not {int(self.slot_lo[s])} <= _c{depth} <= {int(self.slot_hi[s])}:"
-                               " raise _Err")
-                    out.append(f"{ind}    {self.cell(s, m)} = _c{depth}")
-                    k2 = known | {s}
+                    out.append(f"{ind}    _c = _c{depth}")
+                    k2 = self.store(node.dst, Var(-1), m, known, out, ind + "    ", value_text="_c")
                 else:
                     raise _TooBig
                 self.path(tid, plan, node.next, units_done, m, k2, out, ind + "    ", depth + 1, False, trail)
@@ -331,10 +469,24 @@ class _Gen:
         out.append(f"{ind}_cov[{int(self.cov.index(tid, trail))}] += 1")
         clear = thread.locals if pc == DONE else plan.clear_at[pc]
         for s in clear:
-            out.append(f"{ind}{v}[{int(s)}] = None")
-        out.append(f"{ind}{v}[{int(thread.pc_slot)}] = {int(pc)}")
-        out.append(f"{ind}res.append(tuple({v}))")
-        out.append(f"{ind}if {v}w: warns.extend({v}w)")
+            if s < self.p.nstate and self.L.base[s] > 1:
+                cur = self.env.get(s)
+                if cur is None:
+                    out.append(f"{ind}{v} -= {self.code(s, v)} * {int(self.L.mult[s])}")
+                elif cur.lstrip("-").isdigit():
+                    d = (int(cur) - int(self.L.off[s])) * int(self.L.mult[s])
+                    if d:
+                        out.append(f"{ind}{v} -= {d}")
+                else:
+                    out.append(f"{ind}{v} -= ({cur} - {int(self.L.off[s])}) * {int(self.L.mult[s])}")
+        ps = thread.pc_slot
+        pcs = self.L.pcs[ps]
+        delta = (pcs.index(pc) - pcs.index(self.start_pc)) * self.L.mult[ps]
+        if delta:
+            out.append(f"{ind}{v} += {int(delta)}")
+        out.append(f"{ind}res.append({v})")
+        if "w" in self.env:
+            out.append(f"{ind}if {v}w: warns.extend({v}w)")
 
     # -- properties ----------------------------------------------------------------
     def routine_function(self, name: str, r: ir.Routine) -> str | None:
@@ -355,7 +507,7 @@ class _Gen:
         if isinstance(e, Var):
             s = e.slot
             if s < self.p.nstate:
-                return f"s[{int(s)}]" if self.p.slots[s].kind == GLOBAL else f"_chk(s[{int(s)}])"
+                return self.read(s, "s", False)
             if s in env:
                 return env[s]
             raise _Err  # uninitialised scratch: let the interpreter report it
@@ -367,7 +519,7 @@ class _Gen:
                     raise _Err
                 return self.rexpr(Var(t.slots[idx] + e.offset), env)
             self.ns["_chk_idx"] = _chk_idx
-            return f"s[_T{int(e.table)}[_chk_idx({idx})] + {int(e.offset)}]"
+            return f"_get(s, _T{int(e.table)}[_chk_idx({idx})] + {int(e.offset)})"
         if isinstance(e, Unary):
             a = self.rexpr(e.arg, env)
             if isinstance(a, int):
@@ -535,34 +687,36 @@ class _MemoSlow:
     A step's outcomes depend only on the slots it may read (its static read
     set, which over-approximates every path the step rule allows, plus its
     thread's pc). Each outcome is stored as the slots it actually wrote (stores,
-    cleared dead locals, the pc) with their new values, and replayed onto any
-    state with the same read values.
+    cleared dead locals, the pc) with their new codes, and replayed onto any
+    packed state with the same read codes.
     """
 
-    def __init__(self, program: Program, interp: Interpreter, cov: "Coverage") -> None:
-        from operator import itemgetter
+    def __init__(self, program: Program, interp: Interpreter, cov: "Coverage", layout: Layout) -> None:
         self.cov = cov
         from ..ir.steps import step_infos
         self.interp = interp
-        self.keys: dict[tuple[int, int], object] = {}
+        self.L = layout
+        self.keys: dict[tuple[int, int], tuple] = {}
         self.cache: dict = {}
         for t in program.threads:
             infos = step_infos(program, t.index, interp.plans[t.index])
             for pc, info in infos.items():
                 reads = sorted(r for r in info.reads | {t.pc_slot} if r < program.nstate)
-                self.keys[(t.index, pc)] = itemgetter(*reads) if len(reads) > 1 else (lambda s, r=reads[0]: (s[r],))
+                self.keys[(t.index, pc)] = tuple((layout.mult[r], layout.base[r]) for r in reads)
         self.pc_slot = [t.pc_slot for t in program.threads]
         self.nstate = program.nstate
         self.locals = [t.locals for t in program.threads]
         self.clear_at = [p.clear_at for p in interp.plans]
 
     def __call__(self, tid, s, res, errs, warns) -> None:
-        pc = s[self.pc_slot[tid]]
-        key = (tid, pc, self.keys[(tid, pc)](s))
+        L = self.L
+        ps = self.pc_slot[tid]
+        pc = L.get(s, ps)
+        key = (tid, pc, tuple((s // m) % b for m, b in self.keys[(tid, pc)]))
         entry = self.cache.get(key)
         if entry is None:
             entry = []
-            for o in self.interp.successors(s, tid):
+            for o in self.interp.successors(L.unpack(s), tid):
                 ws = list(o.warnings)
                 k = self.cov.index(tid, tuple(op.pc for op in o.ops))
                 if o.error is not None:
@@ -571,10 +725,11 @@ class _MemoSlow:
                 written = set()
                 for op in o.ops:
                     written.update(op.changes)
-                end = o.state[self.pc_slot[tid]]
+                end = o.state[ps]
                 written.update(self.locals[tid] if end == DONE else self.clear_at[tid][end])
-                written.add(self.pc_slot[tid])
-                entry.append((tuple((w, o.state[w]) for w in sorted(written) if w < self.nstate), None, ws, k))
+                written.add(ps)
+                entry.append((tuple((L.mult[w], L.base[w], L.code(w, o.state[w]))
+                                    for w in sorted(written) if w < self.nstate), None, ws, k))
             self.cache[key] = entry
         counts = self.cov.counts
         for delta, err, ws, k in entry:
@@ -582,10 +737,10 @@ class _MemoSlow:
             if err is not None:
                 errs.append(err)
             else:
-                n = list(s)
-                for w, v in delta:
-                    n[w] = v
-                res.append(tuple(n))
+                n = s
+                for m, b, c in delta:
+                    n += (c - (n // m) % b) * m
+                res.append(n)
             for msg, loc in ws:
                 warns.append((tid, msg, loc))
 
@@ -605,6 +760,28 @@ def _binop_text(op: str, a: str, b: str) -> str:
     if op in _PLAIN_OPS:
         return f"({a} {op} {b})"
     raise AssertionError(op)
+
+
+def _nn(c):
+    """A nullable slot's code, raising on 0 (undefined)."""
+    if c == 0:
+        raise _Err
+    return c
+
+
+def _get_fn(L: Layout):
+    """``get(state, slot)`` for dynamic addresses: the slot's value, raising _Err if undefined."""
+    mult, base, off, nullable = L.mult, L.base, L.off, L.nullable
+    pcs = L.pcs
+
+    def get(s, a):
+        c = (s // mult[a]) % base[a]
+        if nullable[a] and c == 0:
+            raise _Err
+        if a in pcs:
+            return pcs[a][c]
+        return c + off[a]
+    return get
 
 
 def _chk_idx(i):
@@ -649,8 +826,13 @@ def definitely_assigned(program: Program, tid: int) -> list[frozenset]:
 
 def compile_program(program: Program) -> Model:
     """Generate and compile the successor function and property predicates."""
-    g = _Gen(program)
     interp = Interpreter(program)
+    try:
+        initial = interp.initial_states()
+    except Fault:  # reported by the search, which calls init again
+        initial = [program.initial_vector()]
+    layout = make_layout(program, initial, {t.index: interp.plans[t.index].boundaries for t in program.threads})
+    g = _Gen(program, layout)
     srcs: list[str] = []
     tables_src: list[str] = []
     for t in program.threads:
@@ -660,15 +842,16 @@ def compile_program(program: Program) -> Model:
         for b in plan.boundaries:
             srcs.append(g.step_function(t.index, plan, b, da))
             entries.append((b, f"_s{t.index}_{b}"))
-        slots = ["None"] * len(t.nodes)
+        pcs = layout.pcs[t.pc_slot]
+        slots = ["None"] * len(pcs)  # indexed by the pc's code
         for b, fname in entries:
-            slots[b] = fname
+            slots[pcs.index(b)] = fname
         tables_src.append(f"_F{t.index} = ({', '.join(slots)},)")
     # the expand function: every thread's next step
     body = ["def expand(s, res, errs, warns):"]
     for t in program.threads:
-        body.append(f"    pc = s[{int(t.pc_slot)}]")
-        body.append(f"    if pc >= 0: _F{t.index}[pc](s, res, errs, warns)")
+        body.append(f"    f = _F{t.index}[{g.code(t.pc_slot, 's')}]")
+        body.append("    if f is not None: f(s, res, errs, warns)")
     body.append("    return")
     prop_srcs = []
     prop_fns: list = []
@@ -676,23 +859,24 @@ def compile_program(program: Program) -> Model:
         src = g.routine_function(f"_p{k}", prop.routine)
         prop_srcs.append(src)
 
-    g.ns["_slow"] = _MemoSlow(program, interp, g.cov)
+    g.ns["_slow"] = _MemoSlow(program, interp, g.cov, layout)
     source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
     exec(compile(source, f"<hugemc {program.name}>", "exec"), g.ns)
     for k, prop in enumerate(program.properties):
         fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
-        prop_fns.append((prop, _prop_caller(fast, interp, k)))
+        prop_fns.append((prop, _prop_caller(fast, interp, k, layout)))
     return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
-                 source, g.fallbacks, g.cov)
+                 source, g.fallbacks, g.cov, layout)
 
 
-def _prop_caller(fast, interp: Interpreter, k: int):
+def _prop_caller(fast, interp: Interpreter, k: int, layout: Layout):
+    unpack = layout.unpack
     if fast is None:
-        return lambda s: interp.eval_property(k, s)
+        return lambda s: interp.eval_property(k, unpack(s))
 
     def call(s, fast=fast):
         try:
             return fast(s)
         except _Err:
-            return interp.eval_property(k, s)  # raises the precise Fault
+            return interp.eval_property(k, unpack(s))  # raises the precise Fault
     return call

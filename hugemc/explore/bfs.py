@@ -1,100 +1,131 @@
 """Breadth-first search: every violation with its shortest counterexample.
 
-The visited set maps each state to the state it was first reached from (its
-parent, ``None`` for initial states): the path to any state is rebuilt by
-following parents, and no per-state object other than the state itself is
-kept. The queue holds only the states still to expand. Which thread took each
-step is recovered later by replaying the path through the interpreter, so it
-is not stored.
+States are packed integers (:mod:`hugemc.backend.layout`) kept in a
+:class:`~hugemc.explore.store.StateStore`, in the order they were found, each
+with the index of the state it was first reached from. The queue is simply the
+stored states not expanded yet, so no per-state Python object survives a
+batch. States are expanded a batch at a time (at most one BFS level per
+batch); the successors of a batch are deduplicated with vectorised sorts and
+looked up in the store together, and the new ones keep their discovery order,
+so the parent of every state is the first state that reached it, exactly as
+in a queue-and-dictionary BFS. Which thread took each step is recovered later
+by replaying the path through the interpreter, so it is not stored.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import numpy as np
 
 from ..backend import Model
 from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
+from .store import StateStore, StoreFull
+
+BATCH = 16384  # states expanded per batch
 
 
-def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
-    """Explore every reachable state of ``model`` breadth-first."""
+def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None, *,
+        store: str = "memory", reduce=None) -> SearchResult:
+    """Explore every reachable state of ``model`` breadth-first.
+
+    ``store`` is ``"memory"``, ``"disk"`` (memory-mapped files) or
+    ``"hash-compact"`` (64-bit hashes: may miss states, so never complete).
+    ``reduce`` optionally maps ``(state, expand)`` to the successors to
+    follow (partial-order or symmetry reduction, see :mod:`hugemc.explore.reduce`).
+    """
     r = SearchResult()
     clock = Clock(limits, progress)
-    parent: dict[tuple, tuple | None] = {}
-    queue: deque[tuple] = deque()
-
-    def path_to(s: tuple) -> list[tuple]:
-        out = []
-        while s is not None:
-            out.append(s)
-            s = parent[s]
-        out.reverse()
-        return out
-
+    st = StateStore(model.layout.words, disk=store == "disk", hash_compact=store == "hash-compact")
+    r.store = store
     chk = Checker(model, r)
-    for s in model.initial_states():
-        if s in parent:
-            continue
-        parent[s] = None
-        queue.append(s)
-        chk.on_state(s, lambda s=s: path_to(s))
+    checking = chk.active()
 
-    expand = model.expand
+    init = list(dict.fromkeys(model.initial_states()))
+    if reduce is not None:
+        init = list(dict.fromkeys(reduce.canon(s) for s in init))
+    st.add(st.to_keys(init), np.full(len(init), -1, dtype=np.int32))
+    for i, s in enumerate(init):
+        chk.on_state(s, lambda i=i: st.path(i))
+
+    expand = model.expand if reduce is None else reduce.expand
     all_done = model.all_done
-    res: list = []
     errs: list = []
     warns: list = []
-    expanded = 0
-    depth = 0
-    level_left = len(queue)  # states of the current level still to expand
-    next_level = 0
     transitions = 0
+    depth = 0
+    head = 0
+    level_end = st.n
     max_states = limits.max_states
     max_depth = limits.max_depth
-    check_every = 2048
     frontier_only = max_depth is not None and max_depth <= 0  # at the depth limit: check, add nothing new
-    while queue:
-        if level_left == 0:
-            depth += 1
-            level_left, next_level = next_level, 0
-            if max_depth is not None and depth >= max_depth:
-                frontier_only = True
-        s = queue.popleft()
-        level_left -= 1
-        res.clear()
-        expand(s, res, errs, warns)
-        if not res and not errs and not all_done(s):
-            chk.on_deadlock(s, lambda s=s: path_to(s))
-        if errs:
-            chk.on_errors(errs, lambda s=s: path_to(s))
-            errs.clear()
-        if warns:
-            chk.on_warnings(warns, lambda s=s: path_to(s))
-            warns.clear()
-        transitions += len(res)
-        for t in res:
-            if t not in parent:
-                if frontier_only:
-                    r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists
-                    continue
-                parent[t] = s
-                queue.append(t)
-                next_level += 1
-                chk.on_state(t, lambda t=t: path_to(t))
-        expanded += 1
-        if expanded % check_every == 0 or expanded == 1:
-            lim = clock.over(len(parent), transitions, depth)
+    try:
+        while head < st.n:
+            if head == level_end:
+                depth += 1
+                level_end = st.n
+                if max_depth is not None and depth >= max_depth:
+                    frontier_only = True
+            end = min(head + BATCH, level_end)
+            frontier = st.from_keys(st.keys(head, end))
+            res: list[int] = []
+            ends: list[int] = []
+            idx = head
+            for s in frontier:
+                before = len(res)
+                expand(s, res, errs, warns)
+                if len(res) == before and not errs and not all_done(s):
+                    chk.on_deadlock(s, lambda i=idx: st.path(i))
+                if errs:
+                    chk.on_errors(errs, lambda i=idx: st.path(i))
+                    errs.clear()
+                if warns:
+                    chk.on_warnings(warns, lambda i=idx: st.path(i))
+                    warns.clear()
+                ends.append(len(res))
+                idx += 1
+            transitions += len(res)
+            if res:
+                keys = st.to_keys(res)
+                counts = np.diff(np.asarray(ends, dtype=np.int64), prepend=0)
+                parents = np.repeat(np.arange(head, end, dtype=np.int64), counts)
+                rk = st.run_keys(keys)
+                order = np.argsort(rk, kind="stable")  # equal keys keep discovery order
+                srt = rk[order]
+                first = np.ones(len(srt), dtype=bool)
+                first[1:] = srt[1:] != srt[:-1]
+                pos = order[first]                   # first occurrence of each distinct state
+                new = ~st.contains(srt[first])
+                pos = np.sort(pos[new])              # discovery order
+                if len(pos):
+                    if frontier_only:
+                        r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists
+                    else:
+                        if max_states is not None and st.n + len(pos) > max_states:
+                            pos = pos[: max(max_states - st.n, 0)]
+                            r.complete, r.limit = False, "max_states"
+                        base = st.n
+                        st.add(keys[pos], parents[pos], rk[pos])
+                        if checking:
+                            for j, p in enumerate(pos.tolist()):
+                                chk.on_state(res[p], lambda i=base + j: st.path(i))
+            head = end
+            if r.limit == "max_states":
+                break
+            lim = clock.over(st.n, transitions, depth)
             if lim:
                 r.complete, r.limit = False, lim
                 break
-        if max_states is not None and len(parent) >= max_states and queue:
-            r.complete, r.limit = False, "max_states"
-            break
-    if r.complete and queue:
+    except StoreFull:
+        r.complete, r.limit = False, "max_states"
+    if r.complete and head < st.n:
         r.complete = False
-    r.states = len(parent)
+    if store == "hash-compact" and st.hash_compact:
+        r.complete = False
+        r.limit = r.limit or "hash_compact"
+    r.states = st.n
     r.transitions = transitions
     r.depth = depth
     r.seconds = clock.elapsed()
     r.peak_rss = peak_rss_bytes()
+    r.store_bytes = st.nbytes_used()
+    st.close()
     return r

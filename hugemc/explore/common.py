@@ -54,6 +54,9 @@ class SearchResult:
     complete: bool = True
     limit: str | None = None
     peak_rss: int = 0
+    store: str = "memory"
+    store_bytes: int = 0
+    reduction: str = ""
 
 
 Progress = Callable[[int, int, int, float], None]
@@ -79,12 +82,22 @@ class Checker:
     def __init__(self, model: Model, result: SearchResult) -> None:
         self.model = model
         self.r = result
+        self.unpack = model.unpack
         self.inv = [(p, f) for p, f in model.properties if p.kind == INVARIANT]
         self.reach = [(p, f) for p, f in model.properties if p.kind == REACHABLE]
         self.final = [(p, f) for p, f in model.properties if p.kind == FINAL]
 
-    def on_state(self, s: tuple, path: Callable[[], list]) -> None:
-        """Check a newly found state."""
+    def active(self) -> bool:
+        """Whether any state property is left to check (else ``on_state`` may be skipped)."""
+        return bool(self.inv or self.reach or self.final)
+
+    def on_state(self, s: int, path: Callable[[], list]) -> None:
+        """Check a newly found (packed) state; ``path()`` gives the packed states leading to it."""
+        unpack = self.unpack
+        _path = path
+
+        def path() -> list:
+            return [unpack(x) for x in _path()]
         if self.inv:
             for item in list(self.inv):
                 p, f = item
@@ -121,21 +134,29 @@ class Checker:
 
     def on_errors(self, errs: list, path: Callable[[], list]) -> None:
         """Record runtime errors found while expanding a state."""
+        path = self._tuples(path)
         for tid, kind, message, loc in errs:
             if kind not in self.r.violations:
                 self.r.violations[kind] = Found(kind, kind, message, path(), tid, loc)
 
+    def _tuples(self, path: Callable[[], list]) -> Callable[[], list]:
+        unpack = self.unpack
+        return lambda: [unpack(x) for x in path()]
+
     def on_warnings(self, warns: list, path: Callable[[], list]) -> None:
         """Record the first occurrence of each non-fatal warning."""
+        path = self._tuples(path)
         for tid, message, loc in warns:
             key = (message, loc.file, loc.line)
             if key not in self.r.warnings:
                 self.r.warnings[key] = Found("warning", "warning", message, path(), tid, loc)
 
-    def on_deadlock(self, s: tuple, path: Callable[[], list]) -> None:
+    def on_deadlock(self, s: int, path: Callable[[], list]) -> None:
         """Record a state where no thread can move and some has not returned."""
         if DEADLOCK not in self.r.violations:
-            stuck = [t.name for t in self.model.program.threads if s[t.pc_slot] >= 0]
+            path = self._tuples(path)
+            get = self.model.layout.get
+            stuck = [t.name for t in self.model.program.threads if get(s, t.pc_slot) >= 0]
             self.r.violations[DEADLOCK] = Found(
                 DEADLOCK, DEADLOCK, "deadlock: no thread can move; blocked: " + ", ".join(stuck), path())
 

@@ -27,7 +27,7 @@ def state_graph(model: Model, limit: int = 2000) -> nx.DiGraph:
     g = nx.DiGraph(kind="states")
     index: dict[tuple, int] = {}
     queue: list[tuple] = []
-    init = model.initial_states()
+    init = interp.initial_states()
     base = init[0]
     globals_ = [i for i in range(p.nstate) if p.slots[i].kind == GLOBAL and not p.slots[i].ghost]
 
@@ -50,7 +50,7 @@ def state_graph(model: Model, limit: int = 2000) -> nx.DiGraph:
         for prop, fn in model.properties:
             if prop.kind == INVARIANT:
                 try:
-                    ok = fn(s)
+                    ok = fn(model.pack(s))
                 except Fault:
                     ok = False
                 if not ok:
