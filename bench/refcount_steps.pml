@@ -10,7 +10,8 @@
  * outside `cas`; got is never live at a boundary and does not exist here).
  * A step that ends in a runtime error has no successor in hugemc: here it
  * fails an assert and leaves the state unchanged, so it adds no state
- * (run pan with -c0 to go on past errors).
+ * (run pan with -c0 to go on past errors). Assumes N < REF_MAX: no other
+ * error of refcount.c can occur then.
  *
  *   spin -DN=3 -DM=2 -a refcount_steps.pml
  *   gcc -O2 -DSAFETY -DBFS -DNOREDUCE -o pan pan.c && ./pan -m40000000 -w25

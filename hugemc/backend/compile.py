@@ -114,7 +114,7 @@ class Model:
 
     def __post_init__(self) -> None:
         L = self.layout
-        self._done = [(L.mult[p], L.base[p], L.pcs[p].index(DONE)) for p in self.pc_slots]
+        self._done = [(p, L.pcs[p].index(DONE)) for p in self.pc_slots]
         self.pack = L.pack
         self.unpack = L.unpack
 
@@ -124,7 +124,8 @@ class Model:
 
     def all_done(self, state: int) -> bool:
         """Whether every thread has returned (``state`` packed)."""
-        return all((state // m) % b == d for m, b, d in self._done)
+        codeof = self.layout.codeof
+        return all(codeof(state, p) == d for p, d in self._done)
 
 
 class _Gen:
@@ -160,6 +161,7 @@ class _Gen:
         self.ns["_NLO"] = L.lo
         self.ns["_NHI"] = L.hi
         self.ns["_nn"] = _nn
+        self.ns["_code"] = L.codeof
         self.ns["_get"] = _get_fn(L)
         for k, vals in L.pcs.items():
             self.ns[f"_PCV{k}"] = vals
@@ -255,11 +257,7 @@ class _Gen:
 
     def code(self, s: int, v: str) -> str:
         """Python text for the code of state slot ``s`` in packed state ``v``."""
-        m, b = self.L.mult[s], self.L.base[s]
-        if b == 1:
-            return "0"
-        q = v if m == 1 else f"({v} // {int(m)})"
-        return f"({q} % {int(b)})"
+        return self.L.code_text(s, v)
 
     def read(self, s: int, v: str, known: bool) -> str:
         """Python text for the value of state slot ``s`` (raising _Err if it may be undefined)."""
@@ -354,7 +352,7 @@ class _Gen:
         out.append(f"{ind}_x = {val}")
         out.append(f"{ind}if not _NLO[_a] <= _x <= _NHI[_a]: raise _Err")
         out.append(f"{ind}_m = _M[_a]")
-        out.append(f"{ind}{v} += (_x - _O[_a] - ({v} // _m) % _B[_a]) * _m")
+        out.append(f"{ind}{v} += (_x - _O[_a] - _code({v}, _a)) * _m")
         for x in self.p.tables[t].slots:  # any of them may have changed
             if x >= 0:
                 self.env.pop(x + int(dst.offset), None)
@@ -701,8 +699,12 @@ class _MemoSlow:
         for t in program.threads:
             infos = step_infos(program, t.index, interp.plans[t.index])
             for pc, info in infos.items():
-                reads = sorted(r for r in info.reads | {t.pc_slot} if r < program.nstate)
-                self.keys[(t.index, pc)] = tuple((layout.mult[r], layout.base[r]) for r in reads)
+                # everything the step may read or change: then an outcome is a
+                # constant difference of packed states
+                reads = sorted(r for r in info.reads | info.writes | set(t.locals) | {t.pc_slot}
+                               if r < program.nstate)
+                body = ", ".join(layout.code_text(r, "s") for r in reads)  # integers only
+                self.keys[(t.index, pc)] = eval(f"lambda s: ({body},)", {})
         self.pc_slot = [t.pc_slot for t in program.threads]
         self.nstate = program.nstate
         self.locals = [t.locals for t in program.threads]
@@ -712,7 +714,8 @@ class _MemoSlow:
         L = self.L
         ps = self.pc_slot[tid]
         pc = L.get(s, ps)
-        key = (tid, pc, tuple((s // m) % b for m, b in self.keys[(tid, pc)]))
+        codeof = L.codeof
+        key = (tid, pc, self.keys[(tid, pc)](s))
         entry = self.cache.get(key)
         if entry is None:
             entry = []
@@ -722,14 +725,7 @@ class _MemoSlow:
                 if o.error is not None:
                     entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc), ws, k))
                     continue
-                written = set()
-                for op in o.ops:
-                    written.update(op.changes)
-                end = o.state[ps]
-                written.update(self.locals[tid] if end == DONE else self.clear_at[tid][end])
-                written.add(ps)
-                entry.append((tuple((L.mult[w], L.base[w], L.code(w, o.state[w]))
-                                    for w in sorted(written) if w < self.nstate), None, ws, k))
+                entry.append((L.pack(o.state) - s, None, ws, k))
             self.cache[key] = entry
         counts = self.cov.counts
         for delta, err, ws, k in entry:
@@ -737,10 +733,7 @@ class _MemoSlow:
             if err is not None:
                 errs.append(err)
             else:
-                n = s
-                for m, b, c in delta:
-                    n += (c - (n // m) % b) * m
-                res.append(n)
+                res.append(s + delta)
             for msg, loc in ws:
                 warns.append((tid, msg, loc))
 
@@ -771,11 +764,12 @@ def _nn(c):
 
 def _get_fn(L: Layout):
     """``get(state, slot)`` for dynamic addresses: the slot's value, raising _Err if undefined."""
-    mult, base, off, nullable = L.mult, L.base, L.off, L.nullable
+    off, nullable = L.off, L.nullable
     pcs = L.pcs
+    codeof = L.codeof
 
     def get(s, a):
-        c = (s // mult[a]) % base[a]
+        c = codeof(s, a)
         if nullable[a] and c == 0:
             raise _Err
         if a in pcs:

@@ -1,9 +1,10 @@
 """The packed state: every state is one Python integer.
 
 Each state slot gets a *code* in ``0 .. base-1``; the state is the mixed-radix
-number ``sum(code[k] * mult[k])`` with ``mult[k]`` the product of the bases
-before ``k``: the smallest integer that still tells all states apart. A
-store keeps it as ``words`` little-endian 64-bit words (one ``uint64`` for
+number ``sum(code[k] * mult[k])``: slots are packed mixed-radix into groups
+of at most 30 bits (one CPython digit), and the groups are laid side by side,
+so decoding a slot is a shift, a mask and small-integer arithmetic. A store
+keeps the integer as ``words`` little-endian 64-bit words (one ``uint64`` for
 most small models).
 
 The bases come from a value-range analysis (:func:`value_ranges`) rather
@@ -27,6 +28,7 @@ from ..ir import (
     DONE, LOCAL, PC, Assign, Binary, Choose, Cond, Const, Mem, Program, PtrAdd, PtrDiff, Unary, Var,
 )
 
+_DIGIT = 30  # bits per group of slots
 _WIDEN_AFTER = 40  # fixpoint rounds before a still-growing slot gets its declared domain
 
 
@@ -53,6 +55,26 @@ class Layout:
     nullable: tuple[bool, ...]
     pcs: dict
     words: int
+    shift: tuple[int, ...] = ()
+    mask: tuple[int, ...] = ()
+    inner: tuple[int, ...] = ()
+    top: tuple[bool, ...] = ()
+
+    def codeof(self, x: int, k: int) -> int:
+        """The code of slot ``k`` in packed state ``x``."""
+        return ((x >> self.shift[k]) & self.mask[k]) // self.inner[k] % self.base[k]
+
+    def code_text(self, k: int, v: str) -> str:
+        """Python text computing the code of slot ``k`` from the packed state named ``v``."""
+        if self.base[k] == 1:
+            return "0"
+        t = f"({v} >> {self.shift[k]})" if self.shift[k] else v
+        t = f"({t} & {self.mask[k]})"
+        if self.inner[k] > 1:
+            t = f"({t} // {self.inner[k]})"
+        if not self.top[k]:
+            t = f"({t} % {self.base[k]})"
+        return t
 
     def code(self, k: int, v) -> int:
         """The code of value ``v`` (None = undefined) in slot ``k``."""
@@ -86,11 +108,11 @@ class Layout:
 
     def unpack(self, x: int) -> tuple:
         """The state tuple of a packed integer."""
-        return tuple(self.value(k, (x // self.mult[k]) % self.base[k]) for k in range(self.nstate))
+        return tuple(self.value(k, self.codeof(x, k)) for k in range(self.nstate))
 
     def get(self, x: int, k: int):
         """The value of slot ``k`` in packed state ``x``."""
-        return self.value(k, (x // self.mult[k]) % self.base[k])
+        return self.value(k, self.codeof(x, k))
 
     @property
     def bits(self) -> int:
@@ -120,13 +142,37 @@ def make_layout(program: Program, initial: list[tuple], boundaries: dict[int, li
         nullable.append(null)
         off.append(a - 1 if null else a)
         base.append(max(b - a + 1, 0) + (1 if null else 0) or 1)
-    mult = [0] * n
-    m = 1
+    # Slots are grouped into 30-bit "digits" (CPython's digit size): inside a
+    # group the codes are mixed-radix, groups sit at multiples of 30 bits. So a
+    # code is read with a shift, a mask, a small division and a small modulo,
+    # never a long division, however wide the state.
+    mult, shift, mask, inner, top = [0] * n, [0] * n, [0] * n, [0] * n, [False] * n
+    groups: list[list[int]] = []
+    cap = 1 << _DIGIT
+    m = cap + 1
     for k in range(n):
-        mult[k] = m
+        if m * base[k] > cap and groups:
+            groups[-1].append(-m)  # product of the closed group
+        if not groups or m * base[k] > cap:
+            groups.append([])
+            m = 1
+        groups[-1].append(k)
+        inner[k] = m
         m *= base[k]
-    words = max(1, ((m - 1).bit_length() + 63) // 64)
-    return Layout(n, tuple(lo), tuple(hi), tuple(off), tuple(base), tuple(mult), tuple(nullable), pcs, words)
+    groups[-1].append(-m)
+    s = 0
+    for g in groups:
+        prod = -g[-1]
+        width = max(_DIGIT, -(-(prod - 1).bit_length() // _DIGIT) * _DIGIT)
+        for k in g[:-1]:
+            shift[k] = s
+            mask[k] = (1 << width) - 1
+            mult[k] = inner[k] << s
+        top[g[-2]] = True
+        s += width
+    words = max(1, (s + 63) // 64)
+    return Layout(n, tuple(lo), tuple(hi), tuple(off), tuple(base), tuple(mult), tuple(nullable), pcs, words,
+                  tuple(shift), tuple(mask), tuple(inner), tuple(top))
 
 
 # ---------------------------------------------------------------------------

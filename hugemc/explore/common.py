@@ -93,12 +93,19 @@ class Checker:
 
     def on_state(self, s: int, path: Callable[[], list]) -> None:
         """Check a newly found (packed) state; ``path()`` gives the packed states leading to it."""
-        unpack = self.unpack
-        _path = path
-
-        def path() -> list:
-            return [unpack(x) for x in _path()]
-        if self.inv:
+        bad = False
+        for item in self.inv:  # the common case: every invariant holds
+            try:
+                if not item[1](s):
+                    bad = True
+                    break
+            except Fault:
+                bad = True
+                break
+        if not bad and not self.reach and not self.final:
+            return
+        path = self._tuples(path)
+        if bad:
             for item in list(self.inv):
                 p, f = item
                 ok, msg = self._eval(f, s)
