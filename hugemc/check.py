@@ -32,6 +32,21 @@ class CheckOptions:
     include: tuple[Path, ...] = ()
     coverage_fatal: bool = False  # model lines never executed make the scenario fail
     suite_defaults: tuple = ()  # (key, value) pairs used where neither this nor the scenario says
+    por: bool | None = None       # partial-order reduction (BFS)
+    symmetry: bool | None = None  # symmetry reduction of identical threads
+    store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
+    workers: int | None = None    # processes for one BFS (multi-core)
+
+
+STORES = ("memory", "disk", "hash-compact")
+
+
+def search_option(opt: CheckOptions, name: str, default):
+    """A search option: the command line, else the suite's defaults, else ``default``."""
+    v = getattr(opt, name)
+    if v is None:
+        v = dict(opt.suite_defaults).get(name)
+    return default if v is None else v
 
 
 def scenario_limits(sc: Scenario, opt: CheckOptions) -> Limits:
@@ -76,8 +91,25 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     strategy = opt.strategy or (sc.strategy if sc.strategy_given else dict(opt.suite_defaults).get("strategy", "bfs"))
     limits = scenario_limits(sc, opt)
     expected = "holds" if sc.expect_holds else list(sc.expect_violated)
+    por, symmetry = search_option(opt, "por", False), search_option(opt, "symmetry", False)
+    store, workers = search_option(opt, "store", "memory"), search_option(opt, "workers", 1)
+    if strategy == "dfs" and (por or store != "memory" or workers > 1):
+        what = "--por" if por else ("--store" if store != "memory" else "--workers")
+        err = HugemcError(f"{what} works with breadth-first search only",
+                          hint="drop the option, or use --strategy bfs")
+        return replace(error_result(sc.path, err), name=sc.name)
+    reduce = None
+    if por or symmetry:
+        from .explore.reduce import Reduction
+        reduce = Reduction(model, por=por, symmetry=symmetry)
     try:
-        raw = (dfs if strategy == "dfs" else bfs)(model, limits, progress)
+        if strategy == "dfs":
+            raw = dfs(model, limits, progress, reduce=reduce)
+        elif workers > 1:
+            from .explore.parallel import parallel_bfs
+            raw = parallel_bfs(model, limits, progress, workers=workers, store=store, reduce=reduce)
+        else:
+            raw = bfs(model, limits, progress, store=store, reduce=reduce)
     except Fault as f:
         loc = f.loc
         err = HugemcError(f"the scenario's init faulted: {f.message}",
@@ -127,6 +159,10 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         for p in props:
             if p.status == "unreached":
                 problems.append(f"reachable property {p.name} was never reached: the model may be vacuous")
+    elif raw.limit == "hash_compact":
+        problems.append(f"hash compaction: no violation in the {raw.states:,} states visited, but states whose "
+                        "64-bit hashes collided were taken for one, so some may have been missed "
+                        f"(chance about {raw.states ** 2 / 2 ** 65:.1e}); the verdict is incomplete")
     else:
         problems.append(f"search cut short by {raw.limit}: the verdict is incomplete")
     cov_lines, detail = coverage(program, model.coverage)
@@ -138,7 +174,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     ok = raw.complete and not problems
 
     stats = Stats(raw.states, raw.transitions, raw.depth, raw.seconds, raw.peak_rss, raw.complete, raw.limit,
-                  strategy, model.fallback_steps)
+                  strategy, model.fallback_steps, raw.store if strategy == "bfs" else "memory", raw.store_bytes,
+                  raw.reduction, workers if strategy == "bfs" else 1)
     return ScenarioResult(name=sc.name, file=display_path(sc.path), verdict=verdict, expected=expected, ok=ok,
                           violations=violations, properties=props, warnings=warnings, stats=stats,
                           coverage=cov_lines, coverage_detail=detail, problems=problems,

@@ -158,6 +158,16 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
 @click.option("--max-depth", type=int, help="Do not explore beyond this many steps (verdict: incomplete).")
 @click.option("--time-limit", type=float, help="Stop after this many seconds (verdict: incomplete).")
 @click.option("--max-memory", help="Stop when the process uses more memory, e.g. 4G (verdict: incomplete).")
+@click.option("--por/--no-por", default=None,
+              help="Partial-order reduction (BFS): follow one thread where its step provably commutes with "
+                   "everything the others can still do. Verdicts are kept; counterexamples may be longer.")
+@click.option("--symmetry/--no-symmetry", default=None,
+              help="Symmetry reduction: identical threads (count > 1) are interchangeable; traces stay concrete.")
+@click.option("--store", type=click.Choice(["memory", "disk", "hash-compact"]), default=None,
+              help="Where BFS keeps visited states: memory (default), disk (memory-mapped files, for models that "
+                   "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
+@click.option("--workers", type=int, default=None,
+              help="Processes sharing one BFS (multi-core; default 1).")
 @click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False),
               help="Extra folder to search for models, properties and headers.")
 @click.option("--jobs", "-j", type=int, default=None,
@@ -180,7 +190,8 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("--width", type=int, help="Fixed console width (stable CI logs).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
-def check(paths, strategy, max_states, max_depth, time_limit, max_memory, include, jobs, fmt, out, reports,
+def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
+          include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
           color, width, verbose) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
@@ -191,13 +202,13 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, includ
         err_console.print(f"error: bad --max-memory '{max_memory}'\nhint: write a size such as 4G or 512M")
         sys.exit(EXIT_INPUT)
     for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit),
-                      ("--jobs", jobs), ("--baseline-threshold", baseline_threshold)):
+                      ("--jobs", jobs), ("--baseline-threshold", baseline_threshold), ("--workers", workers)):
         if val is not None and val <= 0:
             err_console.print(f"error: {name} must be positive")
             sys.exit(EXIT_INPUT)
     extra = _parse_reports(reports)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
-                       coverage_fatal)
+                       coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers)
     old = None
     if baseline:
         try:

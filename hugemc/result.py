@@ -119,6 +119,10 @@ class Stats:
     limit: str | None = None
     strategy: str = "bfs"
     fallback_steps: int = 0
+    store: str = "memory"
+    store_bytes: int = 0
+    reduction: str = ""
+    workers: int = 1
 
     @property
     def states_per_second(self) -> float:
@@ -128,7 +132,8 @@ class Stats:
         return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
                 "peak_rss_bytes": self.peak_rss_bytes, "complete": self.complete, "limit": self.limit,
-                "strategy": self.strategy}
+                "strategy": self.strategy, "store": self.store, "store_bytes": self.store_bytes,
+                "reduction": self.reduction, "workers": self.workers}
 
 
 @dataclass

@@ -25,13 +25,14 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .check import CheckOptions
+from .check import STORES, CheckOptions
 from .diagnostics import HugemcError, SourceLoc, did_you_mean
 from .scenario import find_key, parse_size
 
 CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
 SUITE_KEYS = {"scenarios", "defaults", "overrides"}
-OPTION_KEYS = {"strategy", "max_states", "max_depth", "time_limit", "max_memory", "coverage_fatal"}
+OPTION_KEYS = {"strategy", "max_states", "max_depth", "time_limit", "max_memory", "coverage_fatal", "por",
+               "symmetry", "store", "workers"}
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,11 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
             if k == "strategy":
                 if v not in ("bfs", "dfs"):
                     raise ValueError
-            elif k == "coverage_fatal":
+            elif k in ("coverage_fatal", "por", "symmetry"):
                 if not isinstance(v, bool):
+                    raise ValueError
+            elif k == "store":
+                if v not in STORES:
                     raise ValueError
             elif k == "max_memory":
                 v = parse_size(v)
@@ -84,8 +88,9 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
                 raise ValueError
         except (ValueError, TypeError):
             raise HugemcError(f"bad value for '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),
-                              hint="strategy: bfs or dfs; max_states, max_depth: positive integers; "
-                                   "time_limit: seconds; max_memory: like \"4G\"; coverage_fatal: true/false") \
+                              hint="strategy: bfs or dfs; max_states, max_depth, workers: positive integers; "
+                                   "time_limit: seconds; max_memory: like \"4G\"; coverage_fatal, por, symmetry: "
+                                   "true/false; store: memory, disk or hash-compact") \
                 from None
         out[k] = v
     return out

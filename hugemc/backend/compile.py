@@ -111,6 +111,7 @@ class Model:
     fallback_steps: int
     coverage: "Coverage" = None  # type: ignore[assignment]
     layout: Layout = None  # type: ignore[assignment]
+    thread_expand: list = None  # type: ignore[assignment]  # expand for one thread, by thread index
 
     def __post_init__(self) -> None:
         L = self.layout
@@ -847,6 +848,10 @@ def compile_program(program: Program) -> Model:
         body.append(f"    f = _F{t.index}[{g.code(t.pc_slot, 's')}]")
         body.append("    if f is not None: f(s, res, errs, warns)")
     body.append("    return")
+    for t in program.threads:  # one thread's next step (for reductions)
+        body.append(f"def expand_t{t.index}(s, res, errs, warns):")
+        body.append(f"    f = _F{t.index}[{g.code(t.pc_slot, 's')}]")
+        body.append("    if f is not None: f(s, res, errs, warns)")
     prop_srcs = []
     prop_fns: list = []
     for k, prop in enumerate(program.properties):
@@ -860,7 +865,8 @@ def compile_program(program: Program) -> Model:
         fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
         prop_fns.append((prop, _prop_caller(fast, interp, k, layout)))
     return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
-                 source, g.fallbacks, g.cov, layout)
+                 source, g.fallbacks, g.cov, layout,
+                 [g.ns[f"expand_t{t.index}"] for t in program.threads])
 
 
 def _prop_caller(fast, interp: Interpreter, k: int, layout: Layout):

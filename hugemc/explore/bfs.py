@@ -39,14 +39,21 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     chk = Checker(model, r)
     checking = chk.active()
 
+    red = reduce
+    por = red is not None and red.por
+    if red is not None and red.groups:
+        concretize = red.concretize
+        path = lambda i: concretize(st.path(i))  # noqa: E731
+    else:
+        path = st.path
     init = list(dict.fromkeys(model.initial_states()))
-    if reduce is not None:
-        init = list(dict.fromkeys(reduce.canon(s) for s in init))
+    if red is not None:
+        init = list(dict.fromkeys(red.canon(s) for s in init))
     st.add(st.to_keys(init), np.full(len(init), -1, dtype=np.int32))
     for i, s in enumerate(init):
-        chk.on_state(s, lambda i=i: st.path(i))
+        chk.on_state(s, lambda i=i: path(i))
 
-    expand = model.expand if reduce is None else reduce.expand
+    expand = model.expand
     all_done = model.all_done
     errs: list = []
     warns: list = []
@@ -68,25 +75,53 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             frontier = st.from_keys(st.keys(head, end))
             res: list[int] = []
             ends: list[int] = []
+            reduced: list[tuple[int, int, int, int]] = []  # (index, thread, first, end) of reduced states
             idx = head
             for s in frontier:
                 before = len(res)
-                expand(s, res, errs, warns)
+                if red is None:
+                    expand(s, res, errs, warns)
+                else:
+                    t = red.expand(s, res, errs, warns)
+                    if t >= 0 and por:
+                        reduced.append((idx, t, before, len(res)))
                 if len(res) == before and not errs and not all_done(s):
-                    chk.on_deadlock(s, lambda i=idx: st.path(i))
+                    chk.on_deadlock(s, lambda i=idx: path(i))
                 if errs:
-                    chk.on_errors(errs, lambda i=idx: st.path(i))
+                    chk.on_errors(errs, lambda i=idx: path(i))
                     errs.clear()
                 if warns:
-                    chk.on_warnings(warns, lambda i=idx: st.path(i))
+                    chk.on_warnings(warns, lambda i=idx: path(i))
                     warns.clear()
                 ends.append(len(res))
                 idx += 1
+            extra: list[int] = []  # parents of successors added by the proviso
+            if reduced:
+                # cycle proviso: a reduced state with a successor stored before
+                # this batch is expanded in full
+                where = [i for _, _, a, b in reduced for i in range(a, b)]
+                if where:
+                    hit = st.contains(st.run_keys(st.to_keys([res[i] for i in where])))
+                    owner = np.repeat(np.arange(len(reduced)), [b - a for _, _, a, b in reduced])
+                    for j in np.unique(owner[hit]).tolist():
+                        i, t, _, _ = reduced[j]
+                        s = frontier[i - head]
+                        n0 = len(res)
+                        red.expand_rest(s, t, res, errs, warns)
+                        extra.extend([i] * (len(res) - n0))
+                        if errs:
+                            chk.on_errors(errs, lambda i=i: path(i))
+                            errs.clear()
+                        if warns:
+                            chk.on_warnings(warns, lambda i=i: path(i))
+                            warns.clear()
             transitions += len(res)
             if res:
                 keys = st.to_keys(res)
                 counts = np.diff(np.asarray(ends, dtype=np.int64), prepend=0)
                 parents = np.repeat(np.arange(head, end, dtype=np.int64), counts)
+                if extra:
+                    parents = np.concatenate([parents, np.asarray(extra, dtype=np.int64)])
                 rk = st.run_keys(keys)
                 order = np.argsort(rk, kind="stable")  # equal keys keep discovery order
                 srt = rk[order]
@@ -106,7 +141,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                         st.add(keys[pos], parents[pos], rk[pos])
                         if checking:
                             for j, p in enumerate(pos.tolist()):
-                                chk.on_state(res[p], lambda i=base + j: st.path(i))
+                                chk.on_state(res[p], lambda i=base + j: path(i))
             head = end
             if r.limit == "max_states":
                 break
@@ -127,5 +162,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     r.seconds = clock.elapsed()
     r.peak_rss = peak_rss_bytes()
     r.store_bytes = st.nbytes_used()
+    if red is not None:
+        r.reduction = red.describe()
     st.close()
     return r

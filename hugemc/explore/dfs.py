@@ -11,9 +11,17 @@ from ..backend import Model
 from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
 
 
-def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
-    """Explore every reachable state of ``model`` depth-first."""
+def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None, *,
+        reduce=None) -> SearchResult:
+    """Explore every reachable state of ``model`` depth-first.
+
+    ``reduce`` (a :class:`~hugemc.explore.reduce.Reduction` without partial
+    order) applies symmetry reduction.
+    """
     r = SearchResult()
+    sym = reduce is not None and bool(reduce.groups)
+    canon = reduce.canon if sym else None
+    path = (lambda: reduce.concretize(list(stack))) if sym else (lambda: list(stack))
     clock = Clock(limits, progress)
     visited: set[tuple] = set()
     chk = Checker(model, r)
@@ -28,11 +36,13 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     stack: list[tuple] = []       # the current path
     succ_stack: list[list] = []   # successors still to visit, per level
     for s0 in model.initial_states():
+        if sym:
+            s0 = canon(s0)
         if s0 in visited:
             continue
         visited.add(s0)
         stack.append(s0)
-        chk.on_state(s0, lambda: list(stack))
+        chk.on_state(s0, path)
         succ_stack.append(None)  # type: ignore[arg-type]
         while stack:
             if succ_stack[-1] is None:
@@ -42,13 +52,15 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                     r.complete, r.limit = False, "max_depth"
                 else:
                     expand(s, res, errs, warns)
+                    if sym:
+                        res = [canon(x) for x in res]
                 if not res and not errs and not all_done(s) and r.limit != "max_depth":
-                    chk.on_deadlock(s, lambda: list(stack))
+                    chk.on_deadlock(s, path)
                 if errs:
-                    chk.on_errors(errs, lambda: list(stack))
+                    chk.on_errors(errs, path)
                     errs.clear()
                 if warns:
-                    chk.on_warnings(warns, lambda: list(stack))
+                    chk.on_warnings(warns, path)
                     warns.clear()
                 transitions += len(res)
                 res.reverse()
@@ -71,7 +83,7 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             visited.add(t)
             stack.append(t)
             succ_stack.append(None)  # type: ignore[arg-type]
-            chk.on_state(t, lambda: list(stack))
+            chk.on_state(t, path)
             if max_states is not None and len(visited) >= max_states:
                 r.complete, r.limit = False, "max_states"
                 break
@@ -81,4 +93,6 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     r.transitions = transitions
     r.seconds = clock.elapsed()
     r.peak_rss = peak_rss_bytes()
+    if reduce is not None:
+        r.reduction = reduce.describe()
     return r

@@ -131,12 +131,18 @@ def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
     last = path[-1]
     if found.thread is not None:
         err = None
-        for o in interp.successors(last, found.thread):
-            if o.error is not None and o.error.kind == found.kind:
-                err = o
+        # the recorded thread first; under symmetry reduction an identical
+        # thread of the concrete state may be the one that fails
+        order = [found.thread] + [t for t in range(len(program.threads)) if t != found.thread]
+        for tid in order:
+            for o in interp.successors(last, tid):
+                if o.error is not None and o.error.kind == found.kind:
+                    err = o
+                    break
+                if err is None and found.kind == "warning" and o.warnings:
+                    err = o
+            if err is not None:
                 break
-            if err is None and found.kind == "warning" and o.warnings:
-                err = o
         if err is None:
             raise ValueError(f"the failing step of '{found.name}' cannot be replayed")
         vec = err.state if err.state is not None else last
