@@ -1,0 +1,223 @@
+"""Reductions, stores and the multi-process search keep every verdict.
+
+Each example, and randomly generated programs checked against the
+independent brute-force enumerator, are explored with partial-order
+reduction, symmetry reduction, both, two worker processes, and the disk and
+hash-compact stores. Verdicts (violated and reached properties) must be the
+same as without them; counterexamples must replay; their length must stay the
+shortest except under partial-order reduction (which may lengthen them).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from conftest import EXAMPLES, check_file, write_scenario
+from hugemc.backend import compile_program
+from hugemc.explore import bfs
+from hugemc.explore.reduce import Reduction
+from hugemc.lang import build_program
+from hugemc.scenario import load_scenario
+
+import test_differential as td
+
+VARIANTS = {
+    "por": dict(por=True),
+    "symmetry": dict(symmetry=True),
+    "por+symmetry": dict(por=True, symmetry=True),
+    "workers": dict(workers=2),
+    "workers+por+symmetry": dict(workers=2, por=True, symmetry=True),
+    "disk": dict(store="disk"),
+}
+
+
+def outcome(result):
+    viol = {v.property: len(v.trace.steps) for v in result.violations}
+    reached = {p.name: len(p.witness.steps) for p in result.properties if p.witness is not None}
+    return viol, reached
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.toml")
+                                        if p.stem != "seed-merged-contended"))
+def test_examples_keep_their_verdicts(name):
+    path = EXAMPLES / f"{name}.toml"
+    base = check_file(path)
+    bv, br = outcome(base)
+    for label, opts in VARIANTS.items():
+        r = check_file(path, **opts)  # also replays every trace
+        assert r.ok == base.ok and r.verdict == base.verdict, label
+        v, reached = outcome(r)
+        assert set(v) == set(bv) and set(reached) == set(br), label
+        if "por" in label:
+            assert r.stats.states <= base.stats.states, label
+            assert all(v[k] >= bv[k] for k in v), label
+        else:  # the same shortest counterexamples
+            assert v == bv and reached == br, label
+        if label in ("workers", "disk"):
+            assert r.stats.states == base.stats.states and r.stats.transitions == base.stats.transitions, label
+            assert r.coverage == base.coverage, label
+
+
+def test_symmetry_divides_the_contended_example():
+    path = EXAMPLES / "seed-merged-contended.toml"
+    base = check_file(path)
+    r = check_file(path, symmetry=True)
+    assert r.ok and r.verdict == base.verdict == "holds"
+    # three pairs of identical threads: at most 2**3 fewer states
+    assert base.stats.states / 8 <= r.stats.states < base.stats.states / 4
+    assert "symmetry" in r.stats.reduction and "alloc0, alloc1" in r.stats.reduction
+    assert {p.name for p in r.properties if p.status == "reached"} == \
+        {p.name for p in base.properties if p.status == "reached"}
+
+
+LOCKED = """
+    int counter __range(0, 4);
+    int owner_seen __range(0, 3);
+    spinlock_t lock;
+
+    void worker(void)
+    {
+        spin_lock(&lock);
+        counter++;
+        spin_unlock(&lock);
+    }
+
+    void sloppy(void)
+    {
+        int v = READ_ONCE(counter);
+        WRITE_ONCE(counter, v + 1);
+    }
+
+    FINAL(all_counted) { return counter == 3; }
+"""
+
+
+def test_symmetry_permutes_lock_holders(tmp_path):
+    p = write_scenario(tmp_path, LOCKED, {"w": ("worker()", 3)})
+    base = check_file(p)
+    r = check_file(p, symmetry=True)
+    assert base.verdict == r.verdict == "holds"
+    assert r.stats.states < base.stats.states
+    model = compile_program(build_program(load_scenario(p)))
+    red = Reduction(model, symmetry=True)
+    assert red.groups == [[0, 1, 2]] and len(red.holder_slots) == 1
+    # a state where w1 holds the lock is represented by one where a canonical thread does,
+    # and the lock word names that thread
+    init = model.initial_states()[0]
+    res: list = []
+    model.thread_expand[1](init, res, [], [])
+    (s1,) = res
+    c = red.canon(s1)
+    lock = red.holder_slots[0]
+    holder = model.layout.get(c, lock)
+    assert holder >= 1
+    moved = [t for t in range(3) if model.layout.get(c, model.program.threads[t].pc_slot)
+             != model.layout.get(init, model.program.threads[t].pc_slot)]
+    assert moved == [holder - 1]
+
+
+def test_symmetry_with_a_race_gives_a_concrete_trace(tmp_path):
+    p = write_scenario(tmp_path, LOCKED, {"w": ("worker()", 1), "s": ("sloppy()", 2)}, expect=["all_counted"])
+    base = check_file(p)
+    r = check_file(p, symmetry=True)  # check_file replays the trace
+    assert r.ok and base.ok
+    assert outcome(r) == outcome(base)
+    assert r.stats.states < base.stats.states
+
+
+def test_no_symmetry_when_a_property_reads_thread_state(tmp_path):
+    src = LOCKED + "\nINVARIANT(lock_word_small) { return lock <= 3; }\n"
+    p = write_scenario(tmp_path, src, {"w": ("worker()", 2)})
+    model = compile_program(build_program(load_scenario(p)))
+    red = Reduction(model, symmetry=True)
+    assert red.groups == [] and "property reads" in red.describe()
+
+
+INDEPENDENT = """
+    int a __range(0, 9);
+    int b __range(0, 9);
+    int shared __range(0, 2);
+
+    void left(void)  { int i; for (i = 0; i < 8; i++) WRITE_ONCE(a, READ_ONCE(a) + 1); WRITE_ONCE(shared, 1); }
+    void right(void) { int i; for (i = 0; i < 8; i++) WRITE_ONCE(b, READ_ONCE(b) + 1); WRITE_ONCE(shared, 2); }
+
+    INVARIANT(shared_ok) { return shared <= 2; }
+    REACHABLE(right_last) { return shared == 2; }
+"""
+
+
+def test_por_collapses_independent_work(tmp_path):
+    p = write_scenario(tmp_path, INDEPENDENT, {"l": "left()", "r": "right()"})
+    base = check_file(p)
+    r = check_file(p, por=True)
+    assert base.verdict == r.verdict == "holds"
+    assert [x.status for x in r.properties] == [x.status for x in base.properties]
+    assert r.stats.states * 3 < base.stats.states
+    assert "partial order" in r.stats.reduction
+
+
+def test_por_keeps_a_violation_needing_a_late_interleaving(tmp_path):
+    src = INDEPENDENT.replace("INVARIANT(shared_ok) { return shared <= 2; }",
+                              "INVARIANT(not_both) { return !(a == 8 && b == 8 && shared == 1); }")
+    p = write_scenario(tmp_path, src, {"l": "left()", "r": "right()"}, expect=["not_both"])
+    base = check_file(p)
+    r = check_file(p, por=True)
+    assert base.ok and r.ok
+    assert set(outcome(r)[0]) == {"not_both"}
+
+
+def test_por_refused_with_dfs(tmp_path):
+    p = write_scenario(tmp_path, INDEPENDENT, {"l": "left()", "r": "right()"})
+    r = check_file(p, por=True, strategy="dfs")
+    assert r.verdict == "error" and "breadth-first" in r.error
+
+
+def test_hash_compact_never_claims_holds(tmp_path):
+    path = EXAMPLES / "seed-merged-two-readers.toml"
+    base = check_file(path)
+    r = check_file(path, store="hash-compact")
+    assert base.verdict == "holds" and r.verdict == "incomplete" and not r.ok
+    assert r.stats.limit == "hash_compact" and r.stats.states == base.stats.states
+    assert any("may have been missed" in p for p in r.problems)
+    viol = check_file(EXAMPLES / "dissolve-2021-race.toml", store="hash-compact")
+    assert viol.verdict == "violated"
+
+
+def test_symmetry_with_dfs(tmp_path):
+    p = write_scenario(tmp_path, LOCKED, {"w": ("worker()", 1), "s": ("sloppy()", 2)}, expect=["all_counted"])
+    r = check_file(p, symmetry=True, strategy="dfs")
+    assert r.ok and r.verdict == "violated"
+
+
+@settings(max_examples=int(os.environ.get("HUGEMC_DIFF_EXAMPLES", "60")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(td.specs())
+def test_random_programs_reduced(spec):
+    """Random programs: reductions agree with the brute-force enumerator."""
+    mine = td.brute.explore(spec, max_states=20_000)
+    if mine.max_states_hit:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        (folder / "m.c").write_text(spec.c_text())
+        (folder / "s.toml").write_text(spec.toml_text())
+        sc = load_scenario(folder / "s.toml")
+        prog = build_program(sc)
+        ctx = "\n--- m.c ---\n" + spec.c_text() + "--- s.toml ---\n" + spec.toml_text()
+        for por, sym in ((True, False), (False, True), (True, True)):
+            model = compile_program(prog)
+            r = bfs(model, reduce=Reduction(model, por=por, symmetry=sym))
+            assert r.complete, ctx
+            assert set(r.violations) == set(mine.violations), (por, sym, ctx)
+            assert set(r.reached) == set(mine.reached), (por, sym, ctx)
+            assert r.states <= mine.states, ctx
+            for name, found in r.violations.items():
+                n = td._raw_len(found)
+                assert (n >= mine.violations[name]) if por else (n == mine.violations[name]), (name, por, sym, ctx)
+            checked = check_file(folder / "s.toml", por=por, symmetry=sym)  # traces replay
+            assert {v.property for v in checked.violations} == set(mine.violations), ctx
