@@ -115,3 +115,22 @@ def test_fallback_steps_agree(tmp_path):
     assert model.fallback_steps >= 1
     r = bfs(model)
     assert set(r.reached) == {"full", "empty_sum"}
+
+
+def test_refcount_bench_runs_without_interpreter_fallback(tmp_path):
+    """Every step of the refcount benchmark runs as generated code (a fallback is a silent slowdown)."""
+    import shutil
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "bench"))
+    from run import scenario_text
+    shutil.copy(root / "bench" / "refcount.c", tmp_path / "refcount.c")
+    (tmp_path / "r.toml").write_text(scenario_text(3, 2, False))
+    model = compile_program(build_program(load_scenario(tmp_path / "r.toml")))
+    ns = model.expand.__globals__
+    calls = []
+    slow = ns["_slow"]
+    ns["_slow"] = lambda *a: (calls.append(a[0]), slow(*a))
+    r = bfs(model)
+    assert r.complete and r.states == 9895
+    assert model.fallback_steps == 0 and calls == []

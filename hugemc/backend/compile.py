@@ -331,8 +331,8 @@ class _Gen:
             # a small table: one static store per possible index
             self.tmp += 1
             xv, iv = f"_x{self.tmp}", f"_i{self.tmp}"
+            out.append(f"{ind}{xv} = {val}")  # first: the index text may reuse reads cached by the value's
             out.append(f"{ind}{iv} = {idx}")
-            out.append(f"{ind}{xv} = {val}")
             saved = dict(self.env)
             if lo == hi:
                 return self.store(Var(tab[lo] + off), None, v, known, out, ind, value_text=xv, value_range=vr)
@@ -349,8 +349,8 @@ class _Gen:
             return known
         self.ns["_chk_idx"] = _chk_idx
         addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
-        out.append(f"{ind}_a = {addr} + {int(dst.offset)}")
         out.append(f"{ind}_x = {val}")
+        out.append(f"{ind}_a = {addr} + {int(dst.offset)}")
         out.append(f"{ind}if not _NLO[_a] <= _x <= _NHI[_a]: raise _Err")
         out.append(f"{ind}_m = _M[_a]")
         out.append(f"{ind}{v} += (_x - _O[_a] - _code({v}, _a)) * _m")

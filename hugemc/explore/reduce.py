@@ -13,7 +13,8 @@ later step of the thread may touch (its *future*). In a state where thread
   others do can disable, enable or change ``t``'s step, or be changed by it);
 * **invisibility**: ``t``'s step writes no slot that an invariant or a
   reachability property reads;
-* ``t``'s step is enabled (it has an outcome, or an error).
+* ``t``'s step is enabled and fails in no outcome (an error ends the run,
+  so it commutes with nothing: the state is then expanded in full).
 
 Then only ``t``'s outcomes are followed. The **cycle proviso** keeps a step
 from being postponed forever: when a followed outcome is a state that was
@@ -165,7 +166,16 @@ class Reduction:
             for t in cands:
                 n0, e0 = len(res), len(errs)
                 self.texp[t](s, res, errs, warns)
-                if len(res) > n0 or len(errs) > e0:
+                if len(errs) > e0:
+                    # an error ends the run: it disables every other thread, so
+                    # it commutes with nothing; expand them all
+                    for u in range(self.nthreads):
+                        if u != t:
+                            self.texp[u](s, res, errs, warns)
+                    if self.groups:
+                        self._canon_from(res, n0)
+                    return -1
+                if len(res) > n0:
                     self.reduced_states += 1
                     if self.groups:
                         self._canon_from(res, n0)
@@ -234,6 +244,10 @@ class Reduction:
                 hs |= h
                 rows.append([back[k] for k in own0])
             if not ok:
+                continue
+            if any(not (p.slots[h].lo <= m + 1 <= p.slots[h].hi) for h in hs for m in members):
+                # a lock word too narrow for some holder ids tells the threads apart
+                self.sym_notes.append(f"{base}: a lock's domain does not hold every thread's id")
                 continue
             touched = set()
             for m in members:
