@@ -37,10 +37,16 @@ gigantic  T: gigantic prep as merged (GIGANTIC_PREP = 3) of
 
 Without --family, the families run are those whose size option is given, or
 all of them when none is. For each size it prints states, transitions,
-seconds, states/second, peak RSS and bytes per stored state for hugemc (BFS,
-every state kept with what trace reconstruction needs) and, for refcount, for
-SPIN's compiled verifier (BFS, no partial-order reduction, `-DNOREDUCE`). SPIN
-has no Promela model of seed and gigantic: those rows have no SPIN peer.
+seconds, states/second, peak RSS, bytes per stored state (process growth) and
+the exact bytes per state of the state store, for hugemc (BFS, every state
+kept with what trace reconstruction needs), hugemc --workers 2, hugemc --por
+and (seed, gigantic) hugemc --symmetry, and, for refcount, for SPIN's compiled
+verifier on refcount.pml without and with partial-order reduction and on
+refcount_steps.pml (hugemc's atomicity: the same state count). Then the
+ratios hugemc/SPIN, each tool's reduction factors and the multi-core
+speed-up. A full run (no size options) adds the target row: refcount 4 x 3,
+about 1.5 million states, hugemc only. SPIN has no Promela model of seed and
+gigantic: those rows have no SPIN peer.
 Each measurement runs in a fresh process so peak memory is its own. SPIN
 needs the Debian packages spin and gcc; when they are missing its columns say
 so. --write rewrites the sections of bench/RESULTS.md of the families run and
@@ -187,13 +193,27 @@ def rss_now() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def search(model):
+VARIANTS = {
+    "bfs": "hugemc",
+    "por": "hugemc --por",
+    "symmetry": "hugemc --symmetry",
+    "workers2": "hugemc --workers 2",
+}
+
+
+def search(model, variant: str = "bfs"):
     """The exhaustive search every hugemc measurement runs (the one place it is called)."""
     from hugemc.explore import bfs
+    from hugemc.explore.parallel import parallel_bfs
+    from hugemc.explore.reduce import Reduction
+    if variant == "workers2":
+        return parallel_bfs(model, workers=2)
+    if variant in ("por", "symmetry"):
+        return bfs(model, reduce=Reduction(model, por=variant == "por", symmetry=variant == "symmetry"))
     return bfs(model)
 
 
-def measure_family(family: str, size: tuple, bug: bool = False) -> dict:
+def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "bfs") -> dict:
     """Run in this (fresh) process: build, compile, search; return the figures and the verdict."""
     sys.path.insert(0, str(HERE.parent))
     from hugemc.backend import compile_program
@@ -208,7 +228,7 @@ def measure_family(family: str, size: tuple, bug: bool = False) -> dict:
         model = compile_program(build_program(load_scenario(p)))
         base = rss_now()
         t0 = time.perf_counter()
-        r = search(model)
+        r = search(model, variant)
         secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     violations = sorted(r.violations)
@@ -217,10 +237,12 @@ def measure_family(family: str, size: tuple, bug: bool = False) -> dict:
     complete = getattr(r, "complete", True)
     verdict = ("violated" if violations else "incomplete" if not complete
                else "unreached" if unreached else "holds")
-    return {"tool": "hugemc", "family": family, "size": list(size), "states": r.states,
+    return {"tool": VARIANTS[variant], "family": family, "size": list(size), "states": r.states,
             "transitions": r.transitions, "seconds": secs,
             "states_per_second": r.states / secs if secs else 0.0, "peak_rss": peak,
-            "bytes_per_state": max(peak - base, 0) / max(r.states, 1), "violations": violations,
+            "bytes_per_state": max(peak - base, 0) / max(r.states, 1),
+            "store_bytes_per_state": r.store_bytes / max(r.states, 1), "reduction": r.reduction,
+            "state_bits": model.layout.bits, "violations": violations,
             "reached": reached, "unreached": unreached, "complete": complete, "verdict": verdict,
             "depth": r.depth}
 
@@ -230,15 +252,28 @@ def measure_hugemc(n: int, m: int, bug: bool = False) -> dict:
     return measure_family("refcount", (n, m), bug)
 
 
-def measure_spin(n: int, m: int, bug: bool = False) -> dict:
-    """Compile and run SPIN's verifier (BFS, no POR); return the figures or the reason it could not."""
+SPIN_VARIANTS = {
+    "noreduce": ("spin", "refcount.pml", ["-DNOREDUCE"]),
+    "por": ("spin POR", "refcount.pml", []),
+    "steps": ("spin, hugemc's steps", "refcount_steps.pml", ["-DNOREDUCE"]),
+}
+
+
+def measure_spin(n: int, m: int, bug: bool = False, variant: str = "noreduce") -> dict:
+    """Compile and run SPIN's verifier (BFS); return the figures or the reason it could not.
+
+    ``noreduce``: refcount.pml without partial-order reduction; ``por``: with
+    SPIN's reduction; ``steps``: refcount_steps.pml (hugemc's atomicity), whose
+    state count equals hugemc's.
+    """
+    label, model, flags = SPIN_VARIANTS[variant]
     if not shutil.which("spin") or not shutil.which("gcc"):
-        return {"tool": "spin", "error": "spin or gcc not installed (Debian: apt-get install spin gcc)"}
+        return {"tool": label, "error": "spin or gcc not installed (Debian: apt-get install spin gcc)"}
     with tempfile.TemporaryDirectory() as d:
-        shutil.copy(HERE / "refcount.pml", Path(d) / "refcount.pml")
+        shutil.copy(HERE / model, Path(d) / model)
         defs = [f"-DN={n}", f"-DM={m}"] + (["-DBUG"] if bug else [])
-        subprocess.run(["spin", *defs, "-a", "refcount.pml"], cwd=d, check=True, capture_output=True)
-        subprocess.run(["gcc", "-O2", "-DSAFETY", "-DBFS", "-DNOREDUCE", "-DMEMLIM=20000", "-o", "pan", "pan.c"],
+        subprocess.run(["spin", *defs, "-a", model], cwd=d, check=True, capture_output=True)
+        subprocess.run(["gcc", "-O2", "-DSAFETY", "-DBFS", *flags, "-DMEMLIM=20000", "-o", "pan", "pan.c"],
                        cwd=d, check=True, capture_output=True)
         t0 = time.perf_counter()
         p = subprocess.run(["./pan", "-m40000000", "-w25"], cwd=d, capture_output=True, text=True)
@@ -253,30 +288,33 @@ def measure_spin(n: int, m: int, bug: bool = False) -> dict:
     secs = num(r"pan: elapsed time ([\d.e+-]+) seconds", wall) or wall
     mem_states = num(r"([\d.]+)\s+actual memory usage for states") or num(r"([\d.]+)\s+memory usage for states")
     total = num(r"([\d.]+)\s+total actual memory usage")
-    return {"tool": "spin", "states": states, "transitions": trans, "seconds": secs,
+    return {"tool": label, "states": states, "transitions": trans, "seconds": secs,
             "states_per_second": states / secs if secs else 0.0, "peak_rss": total * 1048576,
             "bytes_per_state": mem_states * 1048576 / max(states, 1),
             "errors": int(num(r"errors: (\d+)"))}
 
 
-def run_child(which: str, family: str, size: tuple) -> dict:
-    """Measure one size in a fresh process (`which` is hugemc or spin)."""
-    p = subprocess.run([sys.executable, __file__, "--child", which, family, "x".join(map(str, size))],
+def run_child(which: str, family: str, size: tuple, variant: str = "bfs") -> dict:
+    """Measure one size in a fresh process (`which` is hugemc or spin; `variant` one of theirs)."""
+    p = subprocess.run([sys.executable, __file__, "--child", which, family, "x".join(map(str, size)), variant],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        return {"tool": which, "error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"}
+        label = VARIANTS.get(variant, "hugemc") if which == "hugemc" else SPIN_VARIANTS[variant][0]
+        return {"tool": label, "error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"}
     return json.loads(p.stdout)
 
 
 def fmt_row(label: str, r: dict) -> str:
     if "error" in r:
-        return f"| {label} | {r['tool']} | {r['error']} | | | | | |"
+        return f"| {label} | {r['tool']} | {r['error']} | | | | | | |"
+    store = f"{r['store_bytes_per_state']:,.0f}" if "store_bytes_per_state" in r else ""
     return (f"| {label} | {r['tool']} | {r['states']:,} | {r['transitions']:,} | {r['seconds']:.2f} | "
             f"{r['states_per_second'] / 1e3:,.0f} k | {r['peak_rss'] / 1048576:,.0f} MiB | "
-            f"{r['bytes_per_state']:,.0f} |")
+            f"{r['bytes_per_state']:,.0f} | {store} |")
 
 
-TABLE_HEAD = "| {axes} | tool | states | transitions | seconds | states/s | peak RSS | bytes/state |"
+TABLE_HEAD = ("| {axes} | tool | states | transitions | seconds | states/s | peak RSS | bytes/state | "
+              "store bytes/state |")
 AXES = {"refcount": "N x M", "seed": "R x P", "gigantic": "T"}
 TITLES = {"refcount": "refcount: N getters x M pages, hugemc and SPIN",
           "seed": "seed: the merged freeze patch, R readers x P pages (hugemc only: no Promela model)",
@@ -296,32 +334,59 @@ def verdict_line(results: list[tuple[tuple, dict]]) -> str:
     return head + (f"; race windows reached: {', '.join(sorted(windows))}." if windows else ".")
 
 
-def run_family(family: str, sizes: list[tuple]) -> dict:
+TARGET = (4, 3)  # refcount at about 1.5 million states: the speed and memory targets (hugemc only)
+HUGEMC_ROWS = {"refcount": ["bfs", "workers2", "por"], "seed": ["bfs", "workers2", "por", "symmetry"],
+               "gigantic": ["bfs", "workers2", "por", "symmetry"]}
+
+
+def _factor(a: dict, b: dict, key: str = "states") -> str:
+    if "error" in a or "error" in b or not b.get(key):
+        return ""
+    return f"{a[key] / b[key]:.2f}"
+
+
+def run_family(family: str, sizes: list[tuple], target: bool = False) -> dict:
     """Measure every size of one family; print rows as they come; return the tables."""
     axes = AXES[family]
-    rows = [TABLE_HEAD.format(axes=axes), "|---|---|---|---|---|---|---|---|"]
-    ratios = [f"| {axes} | states/s hugemc/SPIN | bytes/state hugemc/SPIN | states hugemc/SPIN | "
-              "seconds hugemc/SPIN | peak RSS hugemc/SPIN |", "|---|---|---|---|---|---|"]
+    rows = [TABLE_HEAD.format(axes=axes), "|---|---|---|---|---|---|---|---|---|"]
+    if family == "refcount":
+        ratios = [f"| {axes} | states/s hugemc/SPIN | bytes/state hugemc/SPIN | states hugemc/SPIN | "
+                  "SPIN POR factor | hugemc POR factor | states hugemc/SPIN-POR | 2 workers speed-up | "
+                  "states = SPIN on refcount_steps.pml |", "|---|---|---|---|---|---|---|---|---|"]
+    else:
+        ratios = [f"| {axes} | POR factor | symmetry factor | 2 workers speed-up |", "|---|---|---|---|"]
     results = []
     print(f"## {TITLES[family]}", flush=True)
-    for size in sizes:
-        label = size_label(size)
-        h = run_child("hugemc", family, size)
+    plan = [(s, False) for s in sizes] + ([(TARGET, True)] if target and family == "refcount" else [])
+    for size, hugemc_only in plan:
+        label = size_label(size) + (" (target)" if hugemc_only else "")
+        hs = {v: run_child("hugemc", family, size, v) for v in HUGEMC_ROWS[family]}
+        h = hs["bfs"]
         results.append((size, h))
-        rows.append(fmt_row(label, h))
+        new_rows = [fmt_row(label, x) for x in hs.values()]
+        speed = _factor(hs["workers2"], h, "states_per_second")
         if family == "refcount":
-            s = run_child("spin", family, size)
-            rows.append(fmt_row(label, s))
-            if "error" not in h and "error" not in s and s["states_per_second"] and s["bytes_per_state"]:
+            if hugemc_only:
+                ss = {}
+            else:
+                ss = {v: run_child("spin", family, size, v) for v in SPIN_VARIANTS}
+                new_rows += [fmt_row(label, x) for x in ss.values()]
+            s, sp, st = ss.get("noreduce", {}), ss.get("por", {}), ss.get("steps", {})
+            if s and "error" not in h and "error" not in s and s["states_per_second"] and s["bytes_per_state"]:
+                exact = ("yes" if st.get("states") == h["states"] else f"no ({st.get('states')})") \
+                    if "error" not in st else st["error"]
                 ratios.append(f"| {label} | {h['states_per_second'] / s['states_per_second']:.2f} | "
-                              f"{h['bytes_per_state'] / s['bytes_per_state']:.2f} | {h['states'] / s['states']:.3f} | "
-                              f"{h['seconds'] / s['seconds']:.3f} | {h['peak_rss'] / s['peak_rss']:.3f} |")
-            print(rows[-2], rows[-1], sep="\n", flush=True)
+                              f"{h['bytes_per_state'] / s['bytes_per_state']:.2f} | {h['states'] / s['states']:.4f} | "
+                              f"{_factor(s, sp)} | {_factor(h, hs['por'])} | {_factor(h, sp, 'states')} | "
+                              f"{speed} | {exact} |")
+            else:
+                ratios.append(f"| {label} | | | | | {_factor(h, hs['por'])} | | {speed} | |")
         else:
-            print(rows[-1], flush=True)
+            ratios.append(f"| {label} | {_factor(h, hs['por'])} | {_factor(h, hs['symmetry'])} | {speed} |")
+        rows += new_rows
+        print("\n".join(new_rows), flush=True)
     ok = all(h.get("verdict") == "holds" for _, h in results)
-    return {"rows": rows, "ratios": ratios if family == "refcount" else [], "verdict": verdict_line(results),
-            "ok": ok, "results": results}
+    return {"rows": rows, "ratios": ratios, "verdict": verdict_line(results), "ok": ok, "results": results}
 
 
 def machine() -> str:
@@ -332,8 +397,10 @@ def section(family: str, out: dict) -> str:
     """The RESULTS.md section of one family."""
     head = f"## {TITLES[family]}\n\nMeasured on {time.strftime('%Y-%m-%d')}, {machine()}.\n\n"
     body = "\n".join(out["rows"]) + "\n"
+    body += "\nRatios and reduction factors measured in the same run (factor = states without / with):\n\n" \
+        + "\n".join(out["ratios"]) + "\n"
     if family == "refcount":
-        body += "\nRatios measured in the same run:\n\n" + "\n".join(out["ratios"]) + "\n" + REFCOUNT_TAIL
+        body += REFCOUNT_TAIL
     else:
         body = SECTION_TEXT[family] + body + "\n" + out["verdict"] + "\n"
     return head + body
@@ -377,12 +444,13 @@ def main() -> int:
     ap.add_argument("--gigantic-sizes", help="gigantic sizes, comma-separated T (tail pages: 1, 3, 7 or 15)")
     ap.add_argument("--smoke", action="store_true", help="the smallest size of each family only")
     ap.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md (the sections of the families run)")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        which, family, size_text = a.child
+        which, family, size_text, variant = a.child
         size = parse_size(family, size_text)
-        print(json.dumps(measure_family(family, size) if which == "hugemc" else measure_spin(*size)))
+        print(json.dumps(measure_family(family, size, variant=variant) if which == "hugemc"
+                         else measure_spin(*size, variant=variant)))
         return 0
     given = {"refcount": a.sizes, "seed": a.seed_sizes, "gigantic": a.gigantic_sizes}
     if a.family:
@@ -407,14 +475,13 @@ def main() -> int:
         plan[fam] = [min(sizes, key=lambda s: (sum(s), s))] if a.smoke else sizes
     outs = {}
     for fam in families:
-        outs[fam] = run_family(fam, plan[fam])
+        outs[fam] = run_family(fam, plan[fam], target=not a.smoke and not given["refcount"])
         print()
     for fam in families:
         print(f"## {TITLES[fam]}\n")
         print("\n".join(outs[fam]["rows"]))
-        if outs[fam]["ratios"]:
-            print("\nRatios measured in the same run:\n")
-            print("\n".join(outs[fam]["ratios"]))
+        print("\nRatios and reduction factors measured in the same run (factor = states without / with):\n")
+        print("\n".join(outs[fam]["ratios"]))
         print("\n" + outs[fam]["verdict"] + "\n")
     if a.write:
         write_results(outs)
@@ -426,29 +493,73 @@ RESULTS_HEAD = """# Benchmark results
 Written by `python bench/run.py --write` (each section says when and where it
 was measured). One run per row (noisy 2-core machine: treat as +-20%).
 hugemc: BFS, every state kept together with its parent (what trace
-reconstruction needs); bytes/state is the growth of the process's resident
-memory during the search divided by the states stored. SPIN 6.5.2:
-`gcc -O2 -DSAFETY -DBFS -DNOREDUCE`, bytes/state is pan's "memory usage for
-states" over states stored. The module docstring of `bench/run.py` describes
+reconstruction needs); `--por`, `--symmetry` and `--workers 2` rows are the
+same search with that option. bytes/state is the growth of the process's
+resident memory during the search divided by the states stored; store
+bytes/state the exact size of the state store. SPIN 6.5.2: `gcc -O2 -DSAFETY
+-DBFS -DNOREDUCE` ("spin"), the same without `-DNOREDUCE` ("spin POR"), and
+`bench/refcount_steps.pml` without reduction ("spin, hugemc's steps");
+bytes/state is pan's "memory usage for states" over states stored. The module docstring of `bench/run.py` describes
 each family's scenario.
 
 """
 
 REFCOUNT_TAIL = """
-Per stored state hugemc is slower and larger than SPIN's compiled C (the
-first two ratio columns); but it stores far fewer states for the same model,
-so the whole check takes a fraction of SPIN's time and memory (the last two).
-The targets of issue 6 (300,000 states/s and 64 bytes per stored state at
-about a million states) are not met yet: see the closing note of the session
-that wrote this.
+Reading the tables:
 
-Why the state counts differ: the models have the same atomicity for shared
-accesses, but SPIN makes a state of every Promela statement, including
-local ones (the guard `v == 0`, `got = false`, the resets at the end of the
-loop), while hugemc merges computation on locals into the neighbouring
-shared step and resets dead locals, so it stores fewer, coarser states for the
-same behaviours. The verdicts agree (holds; with -DBUG the freeze assertion
-is violated).
+- **Speed and memory targets.** The target row (4 x 3, about 1.5 million
+  states, hugemc only: SPIN without reduction already stores 28.8 million
+  states at 4 x 2, in 31 s and 3 GiB, by this bench's earlier runs)
+  is the issue's measuring point: single process, BFS, no reduction. "store
+  bytes/state" is the exact size of the state store (packed state 8 bytes,
+  parent index 4 bytes, sorted-run copy 8 bytes: everything trace
+  reconstruction needs); "bytes/state" is the growth of the whole process's
+  resident memory over the search (transient batch buffers included) divided
+  by the states. Small sizes show large bytes/state: a few MiB of numpy and
+  batch buffers over a few thousand states.
+- **Per stored state** hugemc now runs at 0.2-0.3x SPIN's compiled C and keeps
+  about a fifth of its bytes per state at sizes where the fixed costs no longer
+  dominate (20 bytes of store against about 100); it stores 10-40x fewer
+  states for the same model at these sizes (third ratio column; 144x at
+  4 x 2), so a check takes a fraction of SPIN's time and memory.
+- **Partial-order reduction.** SPIN's POR factor on refcount.pml (1.7-2.2) is
+  the interleavings of *local* statements it removes. hugemc never has those
+  states (local code is merged into the shared step around it), so its own POR
+  finds nothing left to remove here: every getter step touches a shared
+  count that the others can still touch (factor 1.00). Against SPIN *with* POR
+  hugemc still stores 5-25x fewer states ("states hugemc/SPIN-POR").
+  Symmetry does not apply either: the getters differ by their first page.
+- **2 workers** is the speed-up of `--workers 2` over one process on this
+  2-core machine; it pays from about 50,000 states (below that, starting the
+  processes dominates).
+
+Why the state counts differ, exactly: `bench/refcount_steps.pml` is
+`refcount.c` written in Promela with hugemc's atomicity (each hugemc step one
+`d_step`, dead locals reset, no `init` process, an entry location per
+process), and SPIN stores exactly as many states for it as hugemc does at
+every size (last ratio column, "spin, hugemc's steps" rows; the transitions
+differ by one: pan counts storing the initial state).
+`tests/test_bench_spin_steps.py` checks this equality, also with `-DBUG`.
+From refcount.pml to refcount_steps.pml, one change at a time (SPIN states
+stored, BFS, no reduction):
+
+| N x M | refcount.pml | no `init` process | one `d_step` per hugemc step | dead `v` reset | entry location per process = hugemc |
+|---|---|---|---|---|---|
+| 2 x 2 | 6,264 | 6,250 | 1,128 | 432 | 631 |
+| 3 x 2 | 362,559 | 362,542 | 42,928 | 6,592 | 9,895 |
+| 2 x 3 | 21,948 | 21,933 | 4,245 | 1,608 | 2,050 |
+| 3 x 3 | 1,972,368 | 1,972,350 | 253,563 | 37,536 | 48,634 |
+
+- `init` stores exactly 3N + M + 6 states of its own (inside its `atomic`).
+- Local statements are SPIN transitions: a getter can stop at 9 locations in
+  refcount.pml, 4 in hugemc (load, cmpxchg, assert, put); the freezer at 5
+  against 3. This is most of the difference.
+- SPIN keeps `v`'s stale value after a failed cmpxchg and until the end of the
+  loop; hugemc resets dead locals at step boundaries.
+- The other way: a hugemc thread's first step starts at its entry, where `i`
+  is still undefined, and no step returns there; a Promela loop that starts at
+  its head merges those states (27-50% of hugemc's states at these sizes are
+  states where some thread has not moved yet).
 """
 
 SECTION_TEXT = {

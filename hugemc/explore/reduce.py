@@ -259,6 +259,11 @@ class Reduction:
             self.gslots.append(rows)  # each member's slots, in corresponding order
             holders |= hs
         self.holder_slots = sorted(holders)
+        # each group's rows of codes, as generated code (integers only)
+        self.rowfns = []
+        for slots in self.gslots:
+            body = ", ".join("(" + ", ".join(self.L.code_text(k, "s") for k in sl) + ",)" for sl in slots)
+            self.rowfns.append(eval(f"lambda s: ({body},)", {}))
 
     def canon(self, s: int) -> int:
         """The canonical representative of ``s`` (``s`` itself without symmetry groups)."""
@@ -267,11 +272,11 @@ class Reduction:
         L = self.L
         codeof = L.codeof
         x = s
-        for members, slots in zip(self.groups, self.gslots):
-            rows = [tuple([codeof(s, k) for k in sl]) for sl in slots]
+        for members, slots, rowfn in zip(self.groups, self.gslots, self.rowfns):
+            rows = rowfn(s)
+            if all(rows[i] <= rows[i + 1] for i in range(len(rows) - 1)):
+                continue  # already in canonical order
             order = sorted(range(len(rows)), key=rows.__getitem__)
-            if all(o == i for i, o in enumerate(order)):
-                continue
             for pos, src in enumerate(order):
                 if src == pos:
                     continue

@@ -158,10 +158,15 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
         if coverage:
             render_unreached(console, r)
         s = r.stats
-        limit = f", cut short by {s.limit}" if s.limit else ""
+        limit = f", cut short by {s.limit}" if s.limit and s.limit != "hash_compact" else ""
+        extra = "".join([f", {s.workers} workers" if s.workers > 1 else "",
+                         f", {s.store} store" if s.store != "memory" else ""])
         console.print(f"  [dim]{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
                       f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
-                      f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{limit}[/dim]")
+                      f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{extra}{limit}[/dim]",
+                      markup=True)
+        if s.reduction:
+            console.print(Text(f"  reduction: {s.reduction}", style="dim"))
         console.print()
     ok = sum(1 for r in results if r.ok)
     bad = len(results) - ok
