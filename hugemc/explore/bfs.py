@@ -122,14 +122,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                 parents = np.repeat(np.arange(head, end, dtype=np.int64), counts)
                 if extra:
                     parents = np.concatenate([parents, np.asarray(extra, dtype=np.int64)])
-                rk = st.run_keys(keys)
-                order = np.argsort(rk, kind="stable")  # equal keys keep discovery order
-                srt = rk[order]
-                first = np.ones(len(srt), dtype=bool)
-                first[1:] = srt[1:] != srt[:-1]
-                pos = order[first]                   # first occurrence of each distinct state
-                new = ~st.contains(srt[first])
-                pos = np.sort(pos[new])              # discovery order
+                pos, rk = st.fresh(keys)  # new states, in discovery order
                 if len(pos):
                     if frontier_only:
                         r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists

@@ -187,14 +187,7 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
                         parents = np.concatenate([parents, np.asarray(extra_par, dtype=np.int64)])
             transitions += len(keys)
             if len(keys):
-                rk = st.run_keys(keys)
-                order = np.argsort(rk, kind="stable")
-                srt = rk[order]
-                first = np.ones(len(srt), dtype=bool)
-                first[1:] = srt[1:] != srt[:-1]
-                pos = order[first]
-                new = ~st.contains(srt[first])
-                pos = np.sort(pos[new])
+                pos, rk = st.fresh(keys)  # new states, in discovery order
                 if len(pos):
                     if frontier_only:
                         r.complete, r.limit = False, "max_depth"

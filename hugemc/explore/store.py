@@ -113,6 +113,22 @@ class StateStore:
             found |= run[pos] == rk
         return found
 
+    def fresh(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in ``keys`` of the states not stored yet, first occurrences only, in order.
+
+        Returns them with the run keys of ``keys`` (for :meth:`add`). One
+        stable sort finds the first occurrence of each distinct state; one
+        lookup per sorted run drops those already stored.
+        """
+        rk = self.run_keys(keys)
+        order = np.argsort(rk, kind="stable")  # equal keys keep their order
+        srt = rk[order]
+        first = np.ones(len(srt), dtype=bool)
+        first[1:] = srt[1:] != srt[:-1]
+        pos = order[first]
+        new = ~self.contains(srt[first])
+        return np.sort(pos[new]), rk
+
     def add(self, keys: np.ndarray, parents: np.ndarray, run_keys: np.ndarray | None = None) -> None:
         """Append new states (not stored yet) with their parents' indices."""
         if len(keys) == 0:
