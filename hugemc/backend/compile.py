@@ -112,21 +112,22 @@ class Model:
     coverage: "Coverage" = None  # type: ignore[assignment]
     layout: Layout = None  # type: ignore[assignment]
     thread_expand: list = None  # type: ignore[assignment]  # expand for one thread, by thread index
+    invariants_hold: Callable | None = None  # all invariants at once (generated; may raise: then ask one by one)
 
     def __post_init__(self) -> None:
         L = self.layout
-        self._done = [(p, L.pcs[p].index(DONE)) for p in self.pc_slots]
         self.pack = L.pack
         self.unpack = L.unpack
+        test = " and ".join(f"{L.code_text(p, 's')} == {int(L.pcs[p].index(DONE))}" for p in self.pc_slots)
+        self.all_done = eval(f"lambda s: {test or 'True'}", {})  # integers only
 
     def initial_states(self) -> list[int]:
         """The initial states, packed (raises Fault if ``init`` faults)."""
         return [self.layout.pack(s) for s in self.interp.initial_states()]
 
-    def all_done(self, state: int) -> bool:
+    def all_done(self, state: int) -> bool:  # replaced per instance by generated code
         """Whether every thread has returned (``state`` packed)."""
-        codeof = self.layout.codeof
-        return all(codeof(state, p) == d for p, d in self._done)
+        raise NotImplementedError
 
 
 class _Gen:
@@ -765,17 +766,18 @@ def _nn(c):
 
 def _get_fn(L: Layout):
     """``get(state, slot)`` for dynamic addresses: the slot's value, raising _Err if undefined."""
-    off, nullable = L.off, L.nullable
-    pcs = L.pcs
-    codeof = L.codeof
+    # one tuple per slot: shift, mask, inner multiplier, base, offset, nullable, pc values
+    desc = tuple((L.shift[k], L.mask[k], L.inner[k], L.base[k], L.off[k], L.nullable[k], L.pcs.get(k))
+                 for k in range(L.nstate))
 
     def get(s, a):
-        c = codeof(s, a)
-        if nullable[a] and c == 0:
+        sh, mk, inner, base, off, null, pcv = desc[a]
+        c = ((s >> sh) & mk) // inner % base
+        if null and c == 0:
             raise _Err
-        if a in pcs:
-            return pcs[a][c]
-        return c + off[a]
+        if pcv is not None:
+            return pcv[c]
+        return c + off
     return get
 
 
@@ -864,9 +866,13 @@ def compile_program(program: Program) -> Model:
     for k, prop in enumerate(program.properties):
         fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
         prop_fns.append((prop, _prop_caller(fast, interp, k, layout)))
+    inv_fast = [f"_p{k}(s)" for k, prop in enumerate(program.properties)
+                if prop.kind == ir.INVARIANT and prop_srcs[k]]
+    all_fast = len(inv_fast) == sum(1 for p in program.properties if p.kind == ir.INVARIANT)
+    invariants_hold = eval(f"lambda s: {' and '.join(inv_fast) or 'True'}", g.ns) if all_fast else None
     return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
                  source, g.fallbacks, g.cov, layout,
-                 [g.ns[f"expand_t{t.index}"] for t in program.threads])
+                 [g.ns[f"expand_t{t.index}"] for t in program.threads], invariants_hold)
 
 
 def _prop_caller(fast, interp: Interpreter, k: int, layout: Layout):

@@ -86,6 +86,7 @@ class Checker:
         self.inv = [(p, f) for p, f in model.properties if p.kind == INVARIANT]
         self.reach = [(p, f) for p, f in model.properties if p.kind == REACHABLE]
         self.final = [(p, f) for p, f in model.properties if p.kind == FINAL]
+        self.all_inv = model.invariants_hold
 
     def active(self) -> bool:
         """Whether any state property is left to check (else ``on_state`` may be skipped)."""
@@ -94,14 +95,20 @@ class Checker:
     def on_state(self, s: int, path: Callable[[], list]) -> None:
         """Check a newly found (packed) state; ``path()`` gives the packed states leading to it."""
         bad = False
-        for item in self.inv:  # the common case: every invariant holds
-            try:
-                if not item[1](s):
+        if self.all_inv is not None and self.inv:
+            try:  # the common case: every invariant holds, checked in one call
+                bad = not self.all_inv(s)
+            except Exception:
+                bad = True
+        else:
+            for item in self.inv:
+                try:
+                    if not item[1](s):
+                        bad = True
+                        break
+                except Fault:
                     bad = True
                     break
-            except Fault:
-                bad = True
-                break
         if not bad and not self.reach and not self.final:
             return
         path = self._tuples(path)
@@ -113,6 +120,7 @@ class Checker:
                     self.r.violations[p.name] = Found(p.name, INVARIANT, msg or f"invariant '{p.name}' violated",
                                                       path())
                     self.inv.remove(item)
+                    self.all_inv = None  # it checks every invariant: from now on, one by one
         if self.reach:
             for item in list(self.reach):
                 p, f = item
