@@ -38,6 +38,7 @@ MAX_PATH_NODES = 4000      # nodes emitted for one step function before falling 
 MAX_DEPTH = 40             # nesting depth of generated blocks
 MAX_ROUTINE_NODES = 20000  # nodes emitted for one property before falling back
 BIG = 1 << 40              # table entry for NULL / one-past-the-end: indexing with it raises
+SMALL_TABLE = 8            # tables indexed by at most this many values become chains of static accesses
 
 
 class _TooBig(Exception):
@@ -205,15 +206,18 @@ class _Gen:
             lo, hi = expr_range(e.index, self._dom, self.p.tables)
             tab = self.p.tables[t].slots
             off = int(e.offset)
-            if 0 <= lo and hi < len(tab) and hi - lo < 4 and all(
-                    0 <= tab[i] and tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
-                # a small table: a chain of static reads
+            if 0 <= lo and hi < len(tab) and hi - lo < SMALL_TABLE and all(
+                    tab[i] < 0 or tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+                # a small table: a chain of static reads (NULL entries fault)
                 self.tmp += 1
                 iv = f"_i{self.tmp}"
                 self.cond_depth += hi > lo
-                txt = self.expr(Var(tab[hi] + off), v, frozenset())
+
+                def one(i):
+                    return self.expr(Var(tab[i] + off), v, frozenset()) if tab[i] >= 0 else "_chk(None)"
+                txt = one(hi)
                 for i in range(hi - 1, lo - 1, -1):
-                    txt = f"({self.expr(Var(tab[i] + off), v, frozenset())} if {iv} == {i} else {txt})"
+                    txt = f"({one(i)} if {iv} == {i} else {txt})"
                 self.cond_depth -= hi > lo
                 return f"({iv} := {idx}, {txt})[1]" if hi > lo else txt
             addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
@@ -327,18 +331,24 @@ class _Gen:
         lo, hi = expr_range(dst.index, self._dom, self.p.tables)
         tab = self.p.tables[t].slots
         off = int(dst.offset)
-        if 0 <= lo and hi < len(tab) and hi - lo < 4 and all(
-                0 <= tab[i] and tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
-            # a small table: one static store per possible index
+        if 0 <= lo and hi < len(tab) and hi - lo < SMALL_TABLE and all(
+                tab[i] < 0 or tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+            # a small table: one static store per possible index (NULL entries fault)
             self.tmp += 1
             xv, iv = f"_x{self.tmp}", f"_i{self.tmp}"
             out.append(f"{ind}{xv} = {val}")  # first: the index text may reuse reads cached by the value's
             out.append(f"{ind}{iv} = {idx}")
             saved = dict(self.env)
             if lo == hi:
+                if tab[lo] < 0:
+                    out.append(f"{ind}raise _Err")
+                    return known
                 return self.store(Var(tab[lo] + off), None, v, known, out, ind, value_text=xv, value_range=vr)
             for i in range(lo, hi + 1):
                 out.append(f"{ind}{'if' if i == lo else 'elif'} {iv} == {i}:" if i < hi else f"{ind}else:")
+                if tab[i] < 0:
+                    out.append(f"{ind}    raise _Err")
+                    continue
                 self.env = dict(saved)
                 k = len(out)
                 self.store(Var(tab[i] + off), None, v, known, out, ind + "    ", value_text=xv, value_range=vr)
