@@ -172,6 +172,7 @@ class _Gen:
         self.tmp = 0
         self.env: dict = {}
         self.cond_depth = 0
+        self._joins: dict = {}
 
     def const(self, obj) -> str:
         """Name of a namespace constant holding ``obj`` (strings, locations ...)."""
@@ -503,6 +504,7 @@ class _Gen:
         """Source of ``name(s) -> bool`` for a property routine, or None to interpret."""
         out: list[str] = []
         self.count = 0
+        self.maybe_none: set[str] = set()
         try:
             self.rpath(r, r.entry, {}, out, "        ", 0)
         except _TooBig:
@@ -519,7 +521,7 @@ class _Gen:
             if s < self.p.nstate:
                 return self.read(s, "s", False)
             if s in env:
-                return env[s]
+                return f"_chk({env[s]})" if env[s] in self.maybe_none else env[s]
             raise _Err  # uninitialised scratch: let the interpreter report it
         if isinstance(e, Mem):
             idx = self.rexpr(e.index, env)
@@ -572,9 +574,60 @@ class _Gen:
             return f"_pdiff(_GL{int(e.ptable)}, {a}, {b})"
         raise AssertionError(e)
 
-    def rpath(self, r: ir.Routine, pc: int, env: dict, out: list, ind: str, depth: int) -> None:
+    def join(self, r: ir.Routine, n: int) -> int | None:
+        """Where the two branches of routine node ``n`` meet again, ignoring paths that return.
+
+        The first node (in breadth-first order from both successors) that
+        every path from either successor reaches, unless it returns first,
+        without going round a loop or back to ``n``. None if there is none.
+        """
+        key = (id(r), n)
+        if key in self._joins:
+            return self._joins[key][1]
+        nodes = r.nodes
+        a, b = ir.node_successors(nodes[n])
+
+        def must_reach(x: int, j: int) -> bool:
+            on: set[int] = set()  # nodes on the current path: meeting one again is a loop
+
+            def visit(y: int) -> bool:
+                if y == j or isinstance(nodes[y], Exit):
+                    return True
+                if y == n or y in on:
+                    return False
+                on.add(y)
+                ok = all(visit(z) for z in ir.node_successors(nodes[y]))
+                on.discard(y)
+                return ok
+            try:
+                return visit(x)
+            except RecursionError:
+                return False
+
+        found = None
+        seen = {a, b}
+        queue = [a, b]
+        k = 0
+        while k < len(queue) and k < 200:
+            c = queue[k]
+            k += 1
+            if c != n and not isinstance(nodes[c], Exit) and must_reach(a, c) and must_reach(b, c):
+                found = c
+                break
+            for z in ir.node_successors(nodes[c]):
+                if z not in seen and z != n:
+                    seen.add(z)
+                    queue.append(z)
+        self._joins[key] = (r, found)  # keep r alive so its id stays unique
+        return found
+
+    def rpath(self, r: ir.Routine, pc: int, env: dict, out: list, ind: str, depth: int,
+              stop: int | None = None) -> dict | None:
+        """Emit the routine from ``pc``; returns the environment on reaching ``stop``, None if every path ended."""
         nodes = r.nodes
         while True:
+            if pc == stop:
+                return env
             self.count += 1
             if self.count > MAX_ROUTINE_NODES or depth > MAX_DEPTH:
                 raise _TooBig
@@ -582,10 +635,12 @@ class _Gen:
             try:
                 if isinstance(node, Exit):
                     val = env.get(r.result) if r.result is not None else 1
-                    if val is None:
+                    if val is None or val == "None":
                         raise _TooBig
+                    if val in self.maybe_none:
+                        val = f"_chk({val})"
                     out.append(f"{ind}return bool({val})")
-                    return
+                    return None
                 if isinstance(node, Assign):
                     if not isinstance(node.dst, Var) or node.dst.slot < self.p.nstate:
                         raise _TooBig
@@ -623,11 +678,40 @@ class _Gen:
                         if isinstance(c, int):
                             pc = node.then if c else node.orelse
                             continue
+                        # both branches are emitted up to the point where they join
+                        # again (the branch's immediate post-dominator); values that
+                        # differ there get a variable assigned in each branch. So an
+                        # unrolled loop over many pages grows linearly, not 2**n.
+                        join = self.join(r, pc)
+                        t_out: list[str] = []
+                        e_out: list[str] = []
+                        env_t = self.rpath(r, node.then, env, t_out, ind + "    ", depth + 1, join)
+                        env_e = self.rpath(r, node.orelse, env, e_out, ind + "    ", depth + 1, join)
+                        if env_t is None or env_e is None:
+                            merged = env_t if env_e is None else env_e
+                        else:
+                            merged = {}
+                            for k in env_t.keys() | env_e.keys():
+                                a, b = env_t.get(k, "None"), env_e.get(k, "None")  # None: undefined there
+                                if a == b:
+                                    merged[k] = a
+                                else:
+                                    self.count += 1
+                                    var = f"v{self.count}"
+                                    t_out.append(f"{ind}    {var} = {a}")
+                                    e_out.append(f"{ind}    {var} = {b}")
+                                    merged[k] = var
+                                    if "None" in (a, b) or a in self.maybe_none or b in self.maybe_none:
+                                        self.maybe_none.add(var)  # reads check it (undefined faults)
                         out.append(f"{ind}if {c}:")
-                        self.rpath(r, node.then, env, out, ind + "    ", depth + 1)
+                        out.extend(t_out or [f"{ind}    pass"])
                         out.append(f"{ind}else:")
-                        self.rpath(r, node.orelse, env, out, ind + "    ", depth + 1)
-                        return
+                        out.extend(e_out or [f"{ind}    pass"])
+                        if merged is None:
+                            return None
+                        env = merged
+                        pc = join
+                        continue
                     if isinstance(node, Assume):
                         if isinstance(c, int):
                             if not c:
