@@ -27,11 +27,11 @@ from typing import Callable
 
 from .. import ir
 from ..ir import (
-    DONE, GLOBAL, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Mem, Print,
+    DONE, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Mem, Print,
     Program, PtrAdd, PtrDiff, Unary, Var, Warn, expr_range,
 )
 from ..ir.interp import Fault, Interpreter, c_div, c_mod
-from ..ir.steps import ThreadPlan, stops_before, thread_plan
+from ..ir.steps import ThreadPlan, stops_before
 from .layout import Layout, make_layout
 
 MAX_PATH_NODES = 4000      # nodes emitted for one step function before falling back
@@ -143,7 +143,6 @@ class _Gen:
         self.lines: list[str] = []
         self.fallbacks = 0
         self.fallback_pcs: list[tuple[int, int]] = []
-        self.nscratch = len(program.slots) - program.nstate
         self.cov = Coverage()
         self.ns["_cov"] = self.cov.counts
         tabs = program.tables
@@ -168,7 +167,6 @@ class _Gen:
         self.ns["_get"] = _get_fn(L)
         for k, vals in L.pcs.items():
             self.ns[f"_PCV{k}"] = vals
-        self.nullable = L.nullable
         self.tmp = 0
         self.env: dict = {}
         self.cond_depth = 0
@@ -256,11 +254,6 @@ class _Gen:
             t = int(e.ptable)
             return f"_pdiff(_GL{t}, {self.expr(e.left, v, known)}, {self.expr(e.right, v, known)})"
         raise AssertionError(f"unknown expression {e!r}")
-
-    def cell(self, s: int, v: str) -> str:
-        """Where scratch slot ``s`` lives in generated code: the step's scratch list."""
-        assert s >= self.p.nstate
-        return f"{v}z[{s - self.p.nstate}]"
 
     def code(self, s: int, v: str) -> str:
         """Python text for the code of state slot ``s`` in packed state ``v``."""
@@ -810,7 +803,6 @@ class _MemoSlow:
         L = self.L
         ps = self.pc_slot[tid]
         pc = L.get(s, ps)
-        codeof = L.codeof
         key = (tid, pc, self.keys[(tid, pc)](s))
         entry = self.cache.get(key)
         if entry is None:

@@ -91,7 +91,6 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
     r.store = store
     chk = Checker(model, r)
     red = reduce
-    por = red is not None and red.por
     if red is not None and red.groups:
         path = lambda i: red.concretize(st.path(i))  # noqa: E731
     else:

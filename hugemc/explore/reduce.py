@@ -270,7 +270,6 @@ class Reduction:
         if not self.groups:
             return s
         L = self.L
-        codeof = L.codeof
         x = s
         for members, slots, rowfn in zip(self.groups, self.gslots, self.rowfns):
             rows = rowfn(s)
@@ -288,7 +287,7 @@ class Reduction:
                 for h in self.holder_slots:
                     v = L.get(s, h)
                     if v in ren and ren[v] != v:
-                        x += (L.code(h, ren[v]) - codeof(x, h)) * L.mult[h]
+                        x += (L.code(h, ren[v]) - L.codeof(x, h)) * L.mult[h]
         return x
 
     def _canon_from(self, res: list, n0: int) -> None:
