@@ -37,7 +37,7 @@ def result_code(r: ScenarioResult) -> int:
         return EXIT_INPUT
     if r.ok:
         return EXIT_OK
-    if not r.stats.complete and all(p.startswith("search cut short") for p in r.problems):
+    if not r.stats.complete and all(p.startswith(("search cut short", "hash compaction")) for p in r.problems):
         return EXIT_INCOMPLETE
     return EXIT_FAIL
 

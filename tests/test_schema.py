@@ -135,3 +135,21 @@ def test_corrupted_documents_are_rejected(validator, examples_doc, corrupt):
     doc = copy.deepcopy(examples_doc)
     corrupt(doc)
     assert not validator.is_valid(doc)
+
+
+@pytest.mark.parametrize("opts", [["--symmetry", "--por"], ["--store", "hash-compact"], ["--workers", "2"],
+                                  ["--store", "disk", "--strategy", "bfs"]])
+def test_search_options_results_valid(validator, opts):
+    code, doc = run_json(EXAMPLES / "seed-merged-two-readers.toml", EXAMPLES / "lost-update.toml", *opts)
+    assert_valid(validator, doc)
+    stats = [s["stats"] for s in doc["scenarios"]]
+    if "--store" in opts:
+        assert all(s["store"] == opts[opts.index("--store") + 1] for s in stats)
+    if "hash-compact" in opts:
+        assert code == 3 and stats[0]["limit"] == "hash_compact" and not stats[0]["complete"]
+    else:
+        assert code == 0
+    if "--workers" in opts:
+        assert all(s["workers"] == 2 for s in stats)
+    if "--symmetry" in opts:
+        assert "symmetry (plain0, plain1; atomic0, atomic1)" in stats[1]["reduction"]

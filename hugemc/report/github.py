@@ -47,7 +47,7 @@ def github_annotations(results: list[ScenarioResult], coverage: bool = False) ->
         for p in r.problems:
             if p.startswith("unexpected violation"):
                 continue
-            kind = "warning" if p.startswith("search cut") else "error"
+            kind = "warning" if p.startswith(("search cut", "hash compaction")) else "error"
             lines.append(_cmd(kind, f"{r.name}: {p}", r.file, 0, f"hugemc: {r.name}"))
         if coverage:
             for thread, files in ((r.coverage_detail or {}).get("unreached", {})).items():
