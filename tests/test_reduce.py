@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from conftest import EXAMPLES, check_file, write_scenario
 from hugemc.backend import compile_program
 from hugemc.explore import bfs
+from hugemc.explore.parallel import parallel_bfs
 from hugemc.explore.reduce import Reduction
 from hugemc.lang import build_program
 from hugemc.scenario import load_scenario
@@ -221,3 +222,10 @@ def test_random_programs_reduced(spec):
                 assert (n >= mine.violations[name]) if por else (n == mine.violations[name]), (name, por, sym, ctx)
             checked = check_file(folder / "s.toml", por=por, symmetry=sym)  # traces replay
             assert {v.property for v in checked.violations} == set(mine.violations), ctx
+        # the multi-process search: exactly the states and shortest counterexamples
+        model = compile_program(prog)
+        r = parallel_bfs(model, workers=2)
+        assert r.complete and r.states == mine.states, ctx
+        assert set(r.violations) == set(mine.violations) and set(r.reached) == set(mine.reached), ctx
+        for name, found in r.violations.items():
+            assert td._raw_len(found) == mine.violations[name], (name, ctx)
