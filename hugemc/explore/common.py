@@ -88,6 +88,10 @@ class Checker:
         self.final = [(p, f) for p, f in model.properties if p.kind == FINAL]
         self.all_inv = model.invariants_hold
 
+    def is_open(self, name: str) -> bool:
+        """Whether property ``name`` is still to be decided (not yet violated or reached)."""
+        return name not in self.r.violations and name not in self.r.reached
+
     def active(self) -> bool:
         """Whether any state property is left to check (else ``on_state`` may be skipped)."""
         return bool(self.inv or self.reach or self.final)

@@ -33,7 +33,11 @@ BATCH = 32768  # states per batch (split between the workers)
 
 def _worker(conn, model: Model, red, words: int) -> None:
     st = StateStore(words)
-    props = [(p.kind, f) for p, f in model.properties]
+    all_props = [(p.kind, f) for p, f in model.properties]
+    all_inv = [k for k, (kind, _) in enumerate(all_props) if kind == INVARIANT]
+    active = None
+    props: list = []
+    inv_hold = None
     all_done = model.all_done
     expand = model.expand
     por = red is not None and red.por
@@ -45,14 +49,28 @@ def _worker(conn, model: Model, red, words: int) -> None:
             counts = [n - (base[k] if k < len(base) else 0) for k, n in enumerate(cov.counts)]
             conn.send((list(cov.paths), counts))
             return
-        states = st.from_keys(msg)
+        keys_in, open_props = msg
+        if open_props != active:  # the coordinator has recorded some: stop looking for them
+            active = open_props
+            inv_hold = model.invariants_hold if all(k in active for k in all_inv) else None
+            props = [all_props[k] for k in sorted(active)
+                     if inv_hold is None or all_props[k][0] != INVARIANT]
+        states = st.from_keys(keys_in)
         res: list[int] = []
         ends: list[int] = []
         notes: list[tuple] = []  # (local index, what, data)
         errs: list = []
         warns: list = []
         for i, s in enumerate(states):
-            for kind, f in props:
+            flagged = False
+            if inv_hold is not None:
+                try:
+                    flagged = not inv_hold(s)
+                except Exception:
+                    flagged = True
+                if flagged:
+                    notes.append((i, "check", None))
+            for kind, f in (() if flagged else props):
                 try:
                     v = f(s)
                 except Fault:
@@ -128,8 +146,9 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
             end = min(head + BATCH, level_end)
             keys_in = st.keys(head, end)
             cuts = np.linspace(0, end - head, workers + 1).astype(int)
+            open_props = frozenset(k for k, (p, _) in enumerate(model.properties) if chk.is_open(p.name))
             for k, conn in enumerate(pipes):
-                conn.send(keys_in[cuts[k]:cuts[k + 1]])
+                conn.send((keys_in[cuts[k]:cuts[k + 1]], open_props))
             parts = [conn.recv() for conn in pipes]
             frontier = None
             succ = [x for x, _, _ in parts if len(x)]
