@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from .check import CheckOptions, check_scenario
+from .check import CheckOptions
 from .diagnostics import HugemcError, SourceLoc
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
