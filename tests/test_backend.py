@@ -100,21 +100,32 @@ def test_scenario_strings_are_not_python(tmp_path):
 
 
 def test_fallback_steps_agree(tmp_path):
-    # a loop inside an atomic block is left to the interpreter; results are the same
+    # a loop with constant bounds inside an atomic block unrolls (its tests are
+    # decided while generating); one bounded by shared state of a wide domain is
+    # left to the interpreter; the results are the same
     src = """
     int a[4] __range(0, 3);
     int total __range(0, 12);
+    int bound __range(0, 100);
+    int spins __range(0, 100);
     void fill(void) { int i; ATOMIC { for (i = 0; i < 4; i++) a[i] = i; } }
     void sum(void) { int i, s = 0; for (i = 0; i < 4; i++) s += a[i]; total = s; }
+    void setb(void) { int v; ATOMIC { v = nondet_int(0, 100); bound = v; } }
+    void spin(void) { int i; ATOMIC { for (i = 0; i < bound; i++) spins = i + 1; } }
     REACHABLE(full) { return total == 6; }
     REACHABLE(empty_sum) { return total == 0 && a[3] == 3; }
+    REACHABLE(spun) { return spins == 100; }
     """
     p = write_scenario(tmp_path, src, {"f": "fill()", "s": "sum()"})
-    program = build_program(load_scenario(p))
-    model = compile_program(program)
-    assert model.fallback_steps >= 1
+    model = compile_program(build_program(load_scenario(p)))
+    assert model.fallback_steps == 0
     r = bfs(model)
     assert set(r.reached) == {"full", "empty_sum"}
+    p = write_scenario(tmp_path, src, {"b": "setb()", "s": "spin()"})
+    model = compile_program(build_program(load_scenario(p)))
+    assert model.fallback_steps >= 1
+    r = bfs(model)
+    assert "spun" in r.reached
 
 
 def test_refcount_bench_runs_without_interpreter_fallback(tmp_path):

@@ -22,6 +22,7 @@ identifier, string or number from a model is pasted into it as text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -285,10 +286,11 @@ class _Gen:
             val, vr = value_text, value_range
         if isinstance(dst, Var):
             s = int(dst.slot)
+            k = _fold(val)
             if s >= self.p.nstate:  # scratch: a Python variable per assignment, declared domain
                 lo, hi = self.slot_lo[s], self.slot_hi[s]
-                if isinstance(value, Const) and lo <= value.value <= hi:
-                    self.env[s] = str(int(value.value))
+                if k is not None and lo <= k <= hi:
+                    self.env[s] = str(k)
                     return known | {s}
                 self.tmp += 1
                 x = f"_x{self.tmp}"
@@ -299,8 +301,8 @@ class _Gen:
                 return known | {s}
             lo, hi = self.L.lo[s], self.L.hi[s]  # the analysed range (within the declared domain)
             m = int(self.L.mult[s])
-            if isinstance(value, Const) and lo <= value.value <= hi:
-                x = str(int(value.value))
+            if k is not None and lo <= k <= hi:
+                x = str(k)
             else:
                 self.tmp += 1
                 x = f"_x{self.tmp}"
@@ -420,6 +422,10 @@ class _Gen:
                 # (a loop inside a step unrolls until MAX_PATH_NODES, then the
                 # step is left to the memoised interpreter)
                 c = self.expr(node.cond, v, known)
+                k = _fold(c)
+                if k is not None:  # known when generating (a local loop with constant bounds)
+                    pc = node.then if k else node.orelse
+                    continue
                 out.append(f"{ind}if {c}:")
                 saved = dict(self.env)
                 self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
@@ -429,6 +435,12 @@ class _Gen:
                 return
             elif isinstance(node, Assume):
                 c = self.expr(node.cond, v, known)
+                k = _fold(c)
+                if k is not None:
+                    if not k:
+                        return  # this path is cut: no successor
+                    pc = node.next
+                    continue
                 out.append(f"{ind}if {c}:")
                 self.path(tid, plan, node.next, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
                 return
@@ -841,6 +853,23 @@ def _binop_text(op: str, a: str, b: str) -> str:
     if op in _PLAIN_OPS:
         return f"({a} {op} {b})"
     raise AssertionError(op)
+
+
+_LITERAL = re.compile(r"[0-9()+\-*<>=! ]*")
+
+
+def _fold(text: str) -> int | None:
+    """The value of generated expression text made only of integer literals, or None.
+
+    Only ``+ - * < <= > >= == !=`` and parentheses qualify; on integers Python and
+    C agree on them (every binary operator is parenthesised, so no comparison chains).
+    """
+    if not _LITERAL.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        return int(eval(text, {"__builtins__": {}}))  # digits and operators only: checked above
+    except Exception:
+        return None
 
 
 def _nn(c):

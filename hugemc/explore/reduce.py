@@ -260,10 +260,27 @@ class Reduction:
             holders |= hs
         self.holder_slots = sorted(holders)
         # each group's rows of codes, as generated code (integers only)
+        # A thread's row: the codes of its own slots, then for every lock word
+        # whether it holds this thread's id. Sorting full rows makes the
+        # canonical state the same for every permutation of a state (two
+        # threads alike in everything but which one holds a lock are told
+        # apart by the lock), so each orbit has exactly one representative.
         self.rowfns = []
-        for slots in self.gslots:
-            body = ", ".join("(" + ", ".join(self.L.code_text(k, "s") for k in sl) + ",)" for sl in slots)
-            self.rowfns.append(eval(f"lambda s: ({body},)", {}))
+        L = self.L
+        for members, slots in zip(self.groups, self.gslots):
+            rows = []
+            for m, sl in zip(members, slots):
+                cells = [L.code_text(k, "s") for k in sl]
+                cells += [self._holds(h, m) for h in self.holder_slots]
+                rows.append("(" + ", ".join(cells) + ",)")
+            self.rowfns.append(eval(f"lambda s: ({', '.join(rows)},)", {}))  # integers only
+
+    def _holds(self, h: int, m: int) -> str:
+        """Text testing whether lock word ``h`` holds thread ``m``'s id."""
+        L = self.L
+        if not L.lo[h] <= m + 1 <= L.hi[h]:
+            return "False"  # the lock never holds it
+        return f"({L.code_text(h, 's')} == {int(L.code(h, m + 1))})"
 
     def canon(self, s: int) -> int:
         """The canonical representative of ``s`` (``s`` itself without symmetry groups)."""
@@ -279,7 +296,7 @@ class Reduction:
             for pos, src in enumerate(order):
                 if src == pos:
                     continue
-                for j, k_dst in enumerate(slots[pos]):
+                for j, k_dst in enumerate(slots[pos]):  # (the lock flags after the slots are not cells)
                     x += (rows[src][j] - rows[pos][j]) * L.mult[k_dst]
             if self.holder_slots:
                 # thread members[src] now sits at position pos: its holder id moves too
