@@ -378,6 +378,8 @@ class _Gen:
         self.choose = self.warn = False
         try:
             self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True, ())
+            if not body:
+                body = ["        pass"]
             # a step without choices appends at most once, at the end of a path:
             # nothing to undo when it faults
             roll = self.choose
@@ -428,10 +430,16 @@ class _Gen:
                     continue
                 out.append(f"{ind}if {c}:")
                 saved = dict(self.env)
+                k0 = len(out)
                 self.path(tid, plan, node.then, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
+                if len(out) == k0:  # the path was cut while generating (an assume known false)
+                    out.append(f"{ind}    pass")
                 self.env = saved
                 out.append(f"{ind}else:")
+                k0 = len(out)
                 self.path(tid, plan, node.orelse, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
+                if len(out) == k0:  # the path was cut while generating (an assume known false)
+                    out.append(f"{ind}    pass")
                 return
             elif isinstance(node, Assume):
                 c = self.expr(node.cond, v, known)
@@ -442,7 +450,10 @@ class _Gen:
                     pc = node.next
                     continue
                 out.append(f"{ind}if {c}:")
+                k0 = len(out)
                 self.path(tid, plan, node.next, units_done, v, known, out, ind + "    ", depth + 1, False, trail)
+                if len(out) == k0:  # the path was cut while generating (an assume known false)
+                    out.append(f"{ind}    pass")
                 return
             elif isinstance(node, Check):
                 c = self.expr(node.cond, v, known)
@@ -475,7 +486,10 @@ class _Gen:
                     k2 = self.store(node.dst, Var(-1), m, known, out, ind + "    ", value_text="_c")
                 else:
                     raise _TooBig
+                k0 = len(out)
                 self.path(tid, plan, node.next, units_done, m, k2, out, ind + "    ", depth + 1, False, trail)
+                if len(out) == k0:  # the path was cut while generating (an assume known false)
+                    out.append(f"{ind}    pass")
                 return
             else:
                 raise AssertionError(f"unknown node {node!r}")
