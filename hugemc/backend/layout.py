@@ -159,7 +159,8 @@ def make_layout(program: Program, initial: list[tuple], boundaries: dict[int, li
         groups[-1].append(k)
         inner[k] = m
         m *= base[k]
-    groups[-1].append(-m)
+    if groups:
+        groups[-1].append(-m)
     s = 0
     for g in groups:
         prod = -g[-1]
