@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,10 @@ pytestmark = pytest.mark.skipif(not (shutil.which("spin") and shutil.which("gcc"
 
 
 def scenario_text(n: int, m: int, bug: bool) -> str:
-    """N getters on M pages and a freezer, as bench/run.py's refcount scenario."""
-    lines = ['models = ["refcount.c"]', 'init = "mm_bench_init()"',
-             'expect = ["assertion"]' if bug else 'expect = "holds"', "[defines]", f"N = {n}", f"M = {m}"]
-    if bug:
-        lines.append("BUG = 1")
-    lines.append("[threads]")
-    lines += [f'getter{k} = "getter({k})"' for k in range(n)]
-    lines.append('freezer = "freezer()"')
-    return "\n".join(lines) + "\n"
+    """N getters on M pages and a freezer: bench/run.py's refcount scenario."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from run import scenario_text as bench_scenario
+    return bench_scenario(n, m, bug)
 
 
 def hugemc_states(d: Path, n: int, m: int, bug: bool) -> int:

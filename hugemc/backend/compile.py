@@ -23,7 +23,7 @@ identifier, string or number from a model is pasted into it as text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from .. import ir
@@ -115,6 +115,7 @@ class Model:
     layout: Layout = None  # type: ignore[assignment]
     thread_expand: list = None  # type: ignore[assignment]  # expand for one thread, by thread index
     invariants_hold: Callable | None = None  # all invariants at once (generated; may raise: then ask one by one)
+    all_done: Callable = field(init=False)  # (packed state) -> whether every thread has returned (generated)
 
     def __post_init__(self) -> None:
         L = self.layout
@@ -127,9 +128,6 @@ class Model:
         """The initial states, packed (raises Fault if ``init`` faults)."""
         return [self.layout.pack(s) for s in self.interp.initial_states()]
 
-    def all_done(self, state: int) -> bool:  # replaced per instance by generated code
-        """Whether every thread has returned (``state`` packed)."""
-        raise NotImplementedError
 
 
 class _Gen:
@@ -206,8 +204,7 @@ class _Gen:
             lo, hi = expr_range(e.index, self._dom, self.p.tables)
             tab = self.p.tables[t].slots
             off = int(e.offset)
-            if 0 <= lo and hi < len(tab) and hi - lo < SMALL_TABLE and all(
-                    tab[i] < 0 or tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+            if self.small_table(tab, off, lo, hi):
                 # a small table: a chain of static reads (NULL entries fault)
                 self.tmp += 1
                 iv = f"_i{self.tmp}"
@@ -255,6 +252,11 @@ class _Gen:
             t = int(e.ptable)
             return f"_pdiff(_GL{t}, {self.expr(e.left, v, known)}, {self.expr(e.right, v, known)})"
         raise AssertionError(f"unknown expression {e!r}")
+
+    def small_table(self, tab: tuple, off: int, lo: int, hi: int) -> bool:
+        """Whether an access through ``tab`` with an index in ``lo..hi`` becomes a chain of static accesses."""
+        return 0 <= lo and hi < len(tab) and hi - lo < SMALL_TABLE and all(
+            tab[i] < 0 or tab[i] + off < self.p.nstate for i in range(lo, hi + 1))
 
     def code(self, s: int, v: str) -> str:
         """Python text for the code of state slot ``s`` in packed state ``v``."""
@@ -327,8 +329,7 @@ class _Gen:
         lo, hi = expr_range(dst.index, self._dom, self.p.tables)
         tab = self.p.tables[t].slots
         off = int(dst.offset)
-        if 0 <= lo and hi < len(tab) and hi - lo < SMALL_TABLE and all(
-                tab[i] < 0 or tab[i] + off < self.p.nstate for i in range(lo, hi + 1)):
+        if self.small_table(tab, off, lo, hi):
             # a small table: one static store per possible index (NULL entries fault)
             self.tmp += 1
             xv, iv = f"_x{self.tmp}", f"_i{self.tmp}"
@@ -821,9 +822,6 @@ class _MemoSlow:
                 body = ", ".join(layout.code_text(r, "s") for r in reads)  # integers only
                 self.keys[(t.index, pc)] = eval(f"lambda s: ({body},)", {})
         self.pc_slot = [t.pc_slot for t in program.threads]
-        self.nstate = program.nstate
-        self.locals = [t.locals for t in program.threads]
-        self.clear_at = [p.clear_at for p in interp.plans]
 
     def __call__(self, tid, s, res, errs, warns) -> None:
         L = self.L

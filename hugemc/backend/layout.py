@@ -21,12 +21,11 @@ silently corrupt a state.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .. import ir
-from ..ir import (
-    DONE, LOCAL, PC, Assign, Binary, Choose, Cond, Const, Mem, Program, PtrAdd, PtrDiff, Unary, Var,
-)
+from ..ir import DONE, LOCAL, PC, Assign, Choose, Program, Var
 
 _DIGIT = 30  # bits per group of slots
 _WIDEN_AFTER = 40  # fixpoint rounds before a still-growing slot gets its declared domain
@@ -117,7 +116,6 @@ class Layout:
     @property
     def bits(self) -> int:
         """Bits of information in a state (sum of log2 of the bases)."""
-        import math
         return int(sum(math.log2(b) for b in self.base if b > 1) + 0.999)
 
 
@@ -180,50 +178,6 @@ def make_layout(program: Program, initial: list[tuple], boundaries: dict[int, li
 # value ranges
 # ---------------------------------------------------------------------------
 
-def _rng(e, dom, tables) -> tuple[int, int]:
-    """A sound interval for ``e`` (like :func:`hugemc.ir.expr_range`, tighter on % and /)."""
-    if isinstance(e, Const):
-        return e.value, e.value
-    if isinstance(e, Var):
-        return dom(e.slot)
-    if isinstance(e, Mem):
-        rs = [dom(x + e.offset) for x in tables[e.table].slots if x >= 0]
-        if not rs:
-            return 0, 0
-        return min(r[0] for r in rs), max(r[1] for r in rs)
-    if isinstance(e, Unary):
-        a0, a1 = _rng(e.arg, dom, tables)
-        if e.op == "-":
-            return -a1, -a0
-        if e.op == "!":
-            return 0, 1
-        return ~a1, ~a0
-    if isinstance(e, Cond):
-        a = _rng(e.then, dom, tables)
-        b = _rng(e.orelse, dom, tables)
-        return min(a[0], b[0]), max(a[1], b[1])
-    if isinstance(e, Binary):
-        if e.op in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
-            return 0, 1
-        a0, a1 = _rng(e.left, dom, tables)
-        b0, b1 = _rng(e.right, dom, tables)
-        if e.op == "%":
-            m = max(abs(b0), abs(b1)) - 1
-            if m < 0:
-                return 0, 0  # always faults
-            if a0 >= 0:
-                return 0, min(a1, m)
-            if a1 <= 0:
-                return max(a0, -m), 0
-            return max(a0, -m), min(a1, m)
-        if e.op == "/":
-            if b0 > 0 and a0 >= 0:
-                return a0 // b1, a1 // b0
-            m = max(abs(a0), abs(a1))
-            return -m, m
-    return ir.expr_range(e, dom, tables)
-
-
 def value_ranges(program: Program, initial: list[tuple]) -> dict[int, tuple[int, int]]:
     """For every slot, an interval containing every defined value it can hold.
 
@@ -257,12 +211,9 @@ def value_ranges(program: Program, initial: list[tuple]) -> dict[int, tuple[int,
         changed: set[int] = set()
         for node in stores:
             if isinstance(node, Assign):
-                if isinstance(node.value, (PtrAdd, PtrDiff)) or _has_ptr(node.value):
-                    v = ir.expr_range(node.value, dom, tables)
-                else:
-                    v = _rng(node.value, dom, tables)
+                v = ir.expr_range(node.value, dom, tables)
             else:
-                v = (_rng(node.lo, dom, tables)[0], _rng(node.hi, dom, tables)[1])
+                v = (ir.expr_range(node.lo, dom, tables)[0], ir.expr_range(node.hi, dom, tables)[1])
             d = node.dst
             targets = [d.slot] if isinstance(d, Var) else [x + d.offset for x in tables[d.table].slots if x >= 0]
             for k in targets:
@@ -283,15 +234,3 @@ def value_ranges(program: Program, initial: list[tuple]) -> dict[int, tuple[int,
             for k in changed:
                 r[k] = (slots[k].lo, slots[k].hi)
                 widened.add(k)
-
-
-def _has_ptr(e) -> bool:
-    if isinstance(e, (PtrAdd, PtrDiff)):
-        return True
-    if isinstance(e, Unary):
-        return _has_ptr(e.arg)
-    if isinstance(e, Binary):
-        return _has_ptr(e.left) or _has_ptr(e.right)
-    if isinstance(e, Cond):
-        return _has_ptr(e.cond) or _has_ptr(e.then) or _has_ptr(e.orelse)
-    return False

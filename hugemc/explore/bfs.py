@@ -23,36 +23,115 @@ from .store import StateStore, StoreFull
 BATCH = 16384  # states expanded per batch
 
 
+class Search:
+    """What both breadth-first engines share (:func:`bfs` and
+    :func:`~hugemc.explore.parallel.parallel_bfs`): the state store, the
+    property checker, the path to a stored state, the cycle proviso, merging a
+    batch's successors, and the result."""
+
+    def __init__(self, model: Model, limits: Limits, progress: Progress | None, store: str, red) -> None:
+        self.model = model
+        self.limits = limits
+        self.r = SearchResult()
+        self.r.store = store
+        self.clock = Clock(limits, progress)
+        self.st = st = StateStore(model.layout.words, disk=store == "disk", hash_compact=store == "hash-compact")
+        self.chk = Checker(model, self.r)
+        self.red = red
+        if red is not None and red.groups:
+            concretize = red.concretize
+            self.path = lambda i: concretize(st.path(i))
+        else:
+            self.path = st.path
+        init = list(dict.fromkeys(model.initial_states()))
+        if red is not None:
+            init = list(dict.fromkeys(red.canon(s) for s in init))
+        st.add(st.to_keys(init), np.full(len(init), -1, dtype=np.int32))
+        for i, s in enumerate(init):
+            self.chk.on_state(s, lambda i=i: self.path(i))
+
+    def report(self, i: int, errs: list, warns: list) -> None:
+        """Record (and clear) the errors and warnings found expanding state ``i``."""
+        if errs:
+            self.chk.on_errors(errs, lambda: self.path(i))
+            errs.clear()
+        if warns:
+            self.chk.on_warnings(warns, lambda: self.path(i))
+            warns.clear()
+
+    def proviso(self, reduced: list, keys: np.ndarray, frontier: list, head: int) -> tuple[list, list]:
+        """The cycle proviso: a reduced state with a successor stored before this batch is expanded in full.
+
+        ``reduced`` holds ``(index, thread, first, end)``: the state's index, the
+        thread followed alone, and where its successors are in ``keys``.
+        Returns the extra successors and their parents' indices.
+        """
+        extra: list[int] = []
+        parents: list[int] = []
+        where = [k for _, _, a, b in reduced for k in range(a, b)]
+        if not where:
+            return extra, parents
+        hit = self.st.contains(self.st.run_keys(keys[where]))
+        owner = np.repeat(np.arange(len(reduced)), [b - a for _, _, a, b in reduced])
+        errs: list = []
+        warns: list = []
+        for j in np.unique(owner[hit]).tolist():
+            i, t, _, _ = reduced[j]
+            n0 = len(extra)
+            self.red.expand_rest(frontier[i - head], t, extra, errs, warns)
+            parents.extend([i] * (len(extra) - n0))
+            self.report(i, errs, warns)
+        return extra, parents
+
+    def merge(self, keys: np.ndarray, parents: np.ndarray, frontier_only: bool) -> tuple[np.ndarray, int]:
+        """Store a batch's new successors; returns their positions in ``keys`` and the index of the first."""
+        st, r = self.st, self.r
+        pos, rk = st.fresh(keys)  # new states, in discovery order
+        base = st.n
+        if len(pos):
+            if frontier_only:
+                r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists
+                return pos[:0], base
+            max_states = self.limits.max_states
+            if max_states is not None and st.n + len(pos) > max_states:
+                pos = pos[: max(max_states - st.n, 0)]
+                r.complete, r.limit = False, "max_states"
+            st.add(keys[pos], parents[pos], rk[pos])
+        return pos, base
+
+    def finish(self, head: int, transitions: int, depth: int) -> SearchResult:
+        """The result, once the search stopped with states ``head ..`` not expanded."""
+        r, st = self.r, self.st
+        if r.complete and head < st.n:
+            r.complete = False
+        if st.hash_compact:
+            r.complete = False
+            r.limit = r.limit or "hash_compact"
+        r.states = st.n
+        r.transitions = transitions
+        r.depth = depth
+        r.seconds = self.clock.elapsed()
+        r.peak_rss = peak_rss_bytes()
+        r.store_bytes = st.nbytes_used()
+        if self.red is not None:
+            r.reduction = self.red.describe()
+        st.close()
+        return r
+
+
 def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None, *,
         store: str = "memory", reduce=None) -> SearchResult:
     """Explore every reachable state of ``model`` breadth-first.
 
     ``store`` is ``"memory"``, ``"disk"`` (memory-mapped files) or
     ``"hash-compact"`` (64-bit hashes: may miss states, so never complete).
-    ``reduce`` optionally maps ``(state, expand)`` to the successors to
-    follow (partial-order or symmetry reduction, see :mod:`hugemc.explore.reduce`).
+    ``reduce`` is an optional :class:`~hugemc.explore.reduce.Reduction`
+    (partial-order or symmetry reduction).
     """
-    r = SearchResult()
-    clock = Clock(limits, progress)
-    st = StateStore(model.layout.words, disk=store == "disk", hash_compact=store == "hash-compact")
-    r.store = store
-    chk = Checker(model, r)
+    S = Search(model, limits, progress, store, reduce)
+    r, st, chk, red, path = S.r, S.st, S.chk, reduce, S.path
     checking = chk.active()
-
-    red = reduce
     por = red is not None and red.por
-    if red is not None and red.groups:
-        concretize = red.concretize
-        path = lambda i: concretize(st.path(i))  # noqa: E731
-    else:
-        path = st.path
-    init = list(dict.fromkeys(model.initial_states()))
-    if red is not None:
-        init = list(dict.fromkeys(red.canon(s) for s in init))
-    st.add(st.to_keys(init), np.full(len(init), -1, dtype=np.int32))
-    for i, s in enumerate(init):
-        chk.on_state(s, lambda i=i: path(i))
-
     expand = model.expand
     all_done = model.all_done
     errs: list = []
@@ -61,7 +140,6 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     depth = 0
     head = 0
     level_end = st.n
-    max_states = limits.max_states
     max_depth = limits.max_depth
     frontier_only = max_depth is not None and max_depth <= 0  # at the depth limit: check, add nothing new
     try:
@@ -87,75 +165,32 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                         reduced.append((idx, t, before, len(res)))
                 if len(res) == before and not errs and not all_done(s):
                     chk.on_deadlock(s, lambda i=idx: path(i))
-                if errs:
-                    chk.on_errors(errs, lambda i=idx: path(i))
-                    errs.clear()
-                if warns:
-                    chk.on_warnings(warns, lambda i=idx: path(i))
-                    warns.clear()
+                if errs or warns:
+                    S.report(idx, errs, warns)
                 ends.append(len(res))
                 idx += 1
-            extra: list[int] = []  # parents of successors added by the proviso
-            if reduced:
-                # cycle proviso: a reduced state with a successor stored before
-                # this batch is expanded in full
-                where = [i for _, _, a, b in reduced for i in range(a, b)]
-                if where:
-                    hit = st.contains(st.run_keys(st.to_keys([res[i] for i in where])))
-                    owner = np.repeat(np.arange(len(reduced)), [b - a for _, _, a, b in reduced])
-                    for j in np.unique(owner[hit]).tolist():
-                        i, t, _, _ = reduced[j]
-                        s = frontier[i - head]
-                        n0 = len(res)
-                        red.expand_rest(s, t, res, errs, warns)
-                        extra.extend([i] * (len(res) - n0))
-                        if errs:
-                            chk.on_errors(errs, lambda i=i: path(i))
-                            errs.clear()
-                        if warns:
-                            chk.on_warnings(warns, lambda i=i: path(i))
-                            warns.clear()
-            transitions += len(res)
             if res:
                 keys = st.to_keys(res)
                 counts = np.diff(np.asarray(ends, dtype=np.int64), prepend=0)
                 parents = np.repeat(np.arange(head, end, dtype=np.int64), counts)
-                if extra:
-                    parents = np.concatenate([parents, np.asarray(extra, dtype=np.int64)])
-                pos, rk = st.fresh(keys)  # new states, in discovery order
-                if len(pos):
-                    if frontier_only:
-                        r.complete, r.limit = False, "max_depth"  # a state beyond the limit exists
-                    else:
-                        if max_states is not None and st.n + len(pos) > max_states:
-                            pos = pos[: max(max_states - st.n, 0)]
-                            r.complete, r.limit = False, "max_states"
-                        base = st.n
-                        st.add(keys[pos], parents[pos], rk[pos])
-                        if checking:
-                            for j, p in enumerate(pos.tolist()):
-                                chk.on_state(res[p], lambda i=base + j: path(i))
+                if reduced:
+                    extra, extra_par = S.proviso(reduced, keys, frontier, head)
+                    if extra:
+                        res += extra
+                        keys = np.concatenate([keys, st.to_keys(extra)])
+                        parents = np.concatenate([parents, np.asarray(extra_par, dtype=np.int64)])
+                transitions += len(res)
+                pos, base = S.merge(keys, parents, frontier_only)
+                if checking:
+                    for j, p in enumerate(pos.tolist()):
+                        chk.on_state(res[p], lambda i=base + j: path(i))
             head = end
             if r.limit == "max_states":
                 break
-            lim = clock.over(st.n, transitions, depth)
+            lim = S.clock.over(st.n, transitions, depth)
             if lim:
                 r.complete, r.limit = False, lim
                 break
     except StoreFull:
         r.complete, r.limit = False, "max_states"
-    if r.complete and head < st.n:
-        r.complete = False
-    if store == "hash-compact" and st.hash_compact:
-        r.complete = False
-        r.limit = r.limit or "hash_compact"
-    r.states = st.n
-    r.transitions = transitions
-    r.depth = depth
-    r.seconds = clock.elapsed()
-    r.peak_rss = peak_rss_bytes()
-    r.store_bytes = st.nbytes_used()
-    if red is not None:
-        r.reduction = red.describe()
-    st.close()
-    return r
+    return S.finish(head, transitions, depth)

@@ -25,7 +25,8 @@ import numpy as np
 from ..backend import Model
 from ..ir import FINAL, INVARIANT, REACHABLE
 from ..ir.interp import Fault
-from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
+from .bfs import Search
+from .common import Limits, Progress, SearchResult
 from .store import StateStore, StoreFull
 
 BATCH = 32768  # states per batch (split between the workers)
@@ -102,23 +103,9 @@ def _worker(conn, model: Model, red, words: int) -> None:
 def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None, *,
                  workers: int = 2, store: str = "memory", reduce=None) -> SearchResult:
     """:func:`~hugemc.explore.bfs.bfs` with the expansion spread over ``workers`` processes."""
-    r = SearchResult()
-    clock = Clock(limits, progress)
+    S = Search(model, limits, progress, store, reduce)
+    r, st, chk, red, path = S.r, S.st, S.chk, reduce, S.path
     words = model.layout.words
-    st = StateStore(words, disk=store == "disk", hash_compact=store == "hash-compact")
-    r.store = store
-    chk = Checker(model, r)
-    red = reduce
-    if red is not None and red.groups:
-        path = lambda i: red.concretize(st.path(i))  # noqa: E731
-    else:
-        path = st.path
-    init = list(dict.fromkeys(model.initial_states()))
-    if red is not None:
-        init = list(dict.fromkeys(red.canon(s) for s in init))
-    st.add(st.to_keys(init), np.full(len(init), -1, dtype=np.int32))
-    for i, s in enumerate(init):
-        chk.on_state(s, lambda i=i: path(i))
 
     ctx = mp.get_context("fork")
     pipes, procs = [], []
@@ -132,10 +119,9 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
     depth = 0
     head = 0
     level_end = st.n
-    max_states, max_depth = limits.max_states, limits.max_depth
+    max_depth = limits.max_depth
     frontier_only = max_depth is not None and max_depth <= 0
     checked_to = st.n  # states before this index were checked on discovery (the initial ones)
-    reduced_states = 0
     try:
         while head < st.n:
             if head == level_end:
@@ -150,7 +136,12 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
             for k, conn in enumerate(pipes):
                 conn.send((keys_in[cuts[k]:cuts[k + 1]], open_props))
             parts = [conn.recv() for conn in pipes]
-            frontier = None
+            frontier: list[int] = []  # the batch's states, made only when a note needs them
+
+            def state(i: int) -> int:
+                if not frontier:
+                    frontier.extend(st.from_keys(keys_in))
+                return frontier[i - head]
             succ = [x for x, _, _ in parts if len(x)]
             keys = np.concatenate(succ) if succ else np.zeros(0, dtype=st.kdtype)
             counts = np.concatenate([np.diff(e, prepend=0) for _, e, _ in parts])
@@ -162,13 +153,9 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
                 for li, what, data in notes:
                     i = base_i + li
                     if what == "check" and i >= checked_to:
-                        if frontier is None:
-                            frontier = st.from_keys(keys_in)
-                        chk.on_state(frontier[i - head], lambda i=i: path(i))
+                        chk.on_state(state(i), lambda i=i: path(i))
                     elif what == "deadlock":
-                        if frontier is None:
-                            frontier = st.from_keys(keys_in)
-                        chk.on_deadlock(frontier[i - head], lambda i=i: path(i))
+                        chk.on_deadlock(state(i), lambda i=i: path(i))
                     elif what == "errors":
                         chk.on_errors(data, lambda i=i: path(i))
                     elif what == "warnings":
@@ -176,48 +163,20 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
                     elif what == "reduced":
                         t, a, b = data
                         reduced.append((i, t, offs[k] + a, offs[k] + b))
-            reduced_states += len(reduced)
-            if reduced:  # the cycle proviso, as in bfs()
-                where = np.concatenate([np.arange(a, b) for _, _, a, b in reduced])
-                if len(where):
-                    hit = st.contains(st.run_keys(keys[where]))
-                    owner = np.repeat(np.arange(len(reduced)), [b - a for _, _, a, b in reduced])
-                    extra_res: list[int] = []
-                    extra_par: list[int] = []
-                    errs: list = []
-                    warns: list = []
-                    if frontier is None:
-                        frontier = st.from_keys(keys_in)
-                    for j in np.unique(owner[hit]).tolist():
-                        i, t, _, _ = reduced[j]
-                        n0 = len(extra_res)
-                        red.expand_rest(frontier[i - head], t, extra_res, errs, warns)
-                        reduced_states -= 1
-                        extra_par.extend([i] * (len(extra_res) - n0))
-                        if errs:
-                            chk.on_errors(errs, lambda i=i: path(i))
-                            errs.clear()
-                        if warns:
-                            chk.on_warnings(warns, lambda i=i: path(i))
-                            warns.clear()
-                    if extra_res:
-                        keys = np.concatenate([keys, st.to_keys(extra_res)])
-                        parents = np.concatenate([parents, np.asarray(extra_par, dtype=np.int64)])
+            if reduced:
+                red.reduced_states += len(reduced)
+                state(head)
+                extra, extra_par = S.proviso(reduced, keys, frontier, head)
+                if extra:
+                    keys = np.concatenate([keys, st.to_keys(extra)])
+                    parents = np.concatenate([parents, np.asarray(extra_par, dtype=np.int64)])
             transitions += len(keys)
             if len(keys):
-                pos, rk = st.fresh(keys)  # new states, in discovery order
-                if len(pos):
-                    if frontier_only:
-                        r.complete, r.limit = False, "max_depth"
-                    else:
-                        if max_states is not None and st.n + len(pos) > max_states:
-                            pos = pos[: max(max_states - st.n, 0)]
-                            r.complete, r.limit = False, "max_states"
-                        st.add(keys[pos], parents[pos], rk[pos])
+                S.merge(keys, parents, frontier_only)
             head = end
             if r.limit == "max_states":
                 break
-            lim = clock.over(st.n, transitions, depth)
+            lim = S.clock.over(st.n, transitions, depth)
             if lim:
                 r.complete, r.limit = False, lim
                 break
@@ -239,19 +198,4 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
                 pass
         for p in procs:
             p.join(timeout=5)
-    if r.complete and head < st.n:
-        r.complete = False
-    if store == "hash-compact" and st.hash_compact:
-        r.complete = False
-        r.limit = r.limit or "hash_compact"
-    r.states = st.n
-    r.transitions = transitions
-    r.depth = depth
-    r.seconds = clock.elapsed()
-    r.peak_rss = peak_rss_bytes()
-    r.store_bytes = st.nbytes_used()
-    if red is not None:
-        red.reduced_states = reduced_states
-        r.reduction = red.describe()
-    st.close()
-    return r
+    return S.finish(head, transitions, depth)

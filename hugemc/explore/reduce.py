@@ -3,8 +3,8 @@
 Partial-order reduction (persistent sets from the IR's read/write sets)
 -----------------------------------------------------------------------
 For each thread and step boundary, :func:`hugemc.ir.steps.step_infos` gives
-the slots the step may read and write. From the thread's *step graph* (which
-boundaries a step can end at) we also get, for every boundary, every slot any
+the slots the step may read and write, and the boundaries it can end at (the
+thread's *step graph*). From the step graph we also get, for every boundary, every slot any
 later step of the thread may touch (its *future*). In a state where thread
 ``t`` is at boundary ``b``, the steps of ``t`` alone form a persistent set if
 
@@ -43,8 +43,8 @@ import dataclasses
 
 from .. import ir
 from ..backend import Model
-from ..ir import DONE, INVARIANT, REACHABLE, Assign, Const, Exit, Var
-from ..ir.steps import step_infos, stops_before
+from ..ir import DONE, INVARIANT, REACHABLE, Assign, Const, Var
+from ..ir.steps import step_infos
 
 
 def _mask(slots) -> int:
@@ -52,34 +52,6 @@ def _mask(slots) -> int:
     for s in slots:
         m |= 1 << s
     return m
-
-
-def step_graph(program: ir.Program, tid: int, plan) -> dict[int, set[int]]:
-    """For each boundary pc of thread ``tid``: the boundaries (or DONE) a step from it can end at."""
-    nodes = program.threads[tid].nodes
-    out: dict[int, set[int]] = {}
-    for b in plan.boundaries:
-        succ: set[int] = set()
-        seen: set[tuple[int, bool]] = set()
-        stack = [(b, False, True)]
-        while stack:
-            pc, done, first = stack.pop()
-            if (pc, done) in seen:
-                continue
-            seen.add((pc, done))
-            nd = nodes[pc]
-            if not first and stops_before(plan, nodes, pc, done):
-                succ.add(pc)
-                continue
-            if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
-                done = True
-            if isinstance(nd, Exit):
-                succ.add(DONE)
-                continue
-            for s in ir.node_successors(nd):
-                stack.append((s, done, False))
-        out[b] = succ
-    return out
 
 
 class Reduction:
@@ -110,12 +82,11 @@ class Reduction:
             for b, info in infos.items():
                 r, w = _mask(info.reads), _mask(info.writes)
                 acc[b] = (r, w, not (w & vis))
-            graph = step_graph(p, t.index, plan)
             fut = {b: (acc[b][0], acc[b][1]) for b in acc}
             changed = True
-            while changed:  # fixpoint over the step graph
+            while changed:  # fixpoint over the step graph (where each step can end)
                 changed = False
-                for b, succ in graph.items():
+                for b, succ in ((b, info.ends) for b, info in infos.items()):
                     fr, fw = fut[b]
                     for c in succ:
                         if c != DONE:

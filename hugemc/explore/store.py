@@ -20,6 +20,7 @@ Two options take it beyond RAM:
 
 from __future__ import annotations
 
+import bisect
 import os
 import tempfile
 
@@ -150,7 +151,6 @@ class StateStore:
             self.runs.append(self._array(merged))
 
     def _block(self, i: int) -> int:
-        import bisect
         return bisect.bisect_right(self.starts, i) - 1
 
     def keys(self, lo: int, hi: int) -> np.ndarray:

@@ -494,7 +494,18 @@ def expr_range(e: Expr, dom, tables: tuple[Table, ...], fallback: tuple[int, int
         if e.op == "*":
             c = [a0 * b0, a0 * b1, a1 * b0, a1 * b1]
             return min(c), max(c)
-        if e.op in ("/", "%"):
+        if e.op == "%":  # C: the sign of the dividend, smaller than the divisor
+            m = max(abs(b0), abs(b1)) - 1
+            if m < 0:
+                return 0, 0  # always faults
+            if a0 >= 0:
+                return 0, min(a1, m)
+            if a1 <= 0:
+                return max(a0, -m), 0
+            return max(a0, -m), min(a1, m)
+        if e.op == "/":
+            if b0 > 0 and a0 >= 0:
+                return a0 // b1, a1 // b0
             m = max(abs(a0), abs(a1))
             return -m, m
         if a0 >= 0 and b0 >= 0:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import (
-    GLOBAL, Assign, Branch, Check, Choose, Exit, Loc, Mem, Node, Program, Thread,
+    DONE, GLOBAL, Assign, Branch, Check, Choose, Exit, Loc, Mem, Node, Program, Thread,
     Var, node_reads, node_successors, node_writes,
 )
 
@@ -44,6 +44,7 @@ class StepInfo:
     writes: frozenset[int]
     kind: str  # load | store | rmw | atomic | local | exit
     loc: Loc
+    ends: frozenset[int] = frozenset()  # the boundaries (or DONE) the step can end at
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
     for b in plan.boundaries:
         rd: set[int] = set()
         wr: set[int] = set()
+        ends: set[int] = set()
         unit_nodes: list[int] = []
         seen: set[tuple[int, bool]] = set()
         stack = [(b, False, True)]
@@ -137,6 +139,7 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
             seen.add((pc, done))
             nd = nodes[pc]
             if not first and stops_before(plan, nodes, pc, done):
+                ends.add(pc)
                 continue
             if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
                 done = True
@@ -145,10 +148,12 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
                 unit_nodes.append(pc)
             rd |= node_reads(nd, tables)
             wr |= node_writes(nd, tables)
+            if isinstance(nd, Exit):
+                ends.add(DONE)
             for s in node_successors(nd):
                 stack.append((s, done, False))
         kind, loc = _classify(nodes, unit_nodes, plan, b, program)
-        out[b] = StepInfo(tid, b, frozenset(rd), frozenset(wr), kind, loc)
+        out[b] = StepInfo(tid, b, frozenset(rd), frozenset(wr), kind, loc, frozenset(ends))
     return out
 
 
