@@ -98,7 +98,7 @@ class Model:
     States are packed integers (see :mod:`hugemc.backend.layout`; ``pack``
     and ``unpack`` convert to and from slot tuples).
     ``expand(state, res, errs, warns)`` appends successor states to ``res``,
-    ``(thread, kind, message, loc)`` to ``errs`` and ``(thread, message, loc)``
+    ``(thread, kind, message, loc, name)`` to ``errs`` and ``(thread, message, loc)``
     to ``warns``. ``properties`` holds ``(ir.Property, fn)`` where ``fn(state)``
     returns the predicate's truth on a packed state (raising :class:`~hugemc.ir.interp.Fault`
     if evaluating it faults).
@@ -498,7 +498,7 @@ class _Gen:
     def finish(self, tid, plan, pc, v, out, ind, trail=()) -> None:
         thread = self.p.threads[tid]
         out.append(f"{ind}_cov[{int(self.cov.index(tid, trail))}] += 1")
-        clear = thread.locals if pc == DONE else plan.clear_at[pc]
+        clear = plan.clear_done if pc == DONE else plan.clear_at[pc]
         for s in clear:
             if s < self.p.nstate and self.L.base[s] > 1:
                 cur = self.env.get(s)
@@ -835,7 +835,7 @@ class _MemoSlow:
                 ws = list(o.warnings)
                 k = self.cov.index(tid, tuple(op.pc for op in o.ops))
                 if o.error is not None:
-                    entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc), ws, k))
+                    entry.append((None, (tid, o.error.kind, o.error.message, o.error.loc, o.error.name), ws, k))
                     continue
                 entry.append((L.pack(o.state) - s, None, ws, k))
             self.cache[key] = entry

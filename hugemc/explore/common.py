@@ -154,9 +154,9 @@ class Checker:
     def on_errors(self, errs: list, path: Callable[[], list]) -> None:
         """Record runtime errors found while expanding a state."""
         path = self._tuples(path)
-        for tid, kind, message, loc in errs:
-            if kind not in self.r.violations:
-                self.r.violations[kind] = Found(kind, kind, message, path(), tid, loc)
+        for tid, kind, message, loc, name in errs:
+            if name not in self.r.violations:
+                self.r.violations[name] = Found(name, kind, message, path(), tid, loc)
 
     def _tuples(self, path: Callable[[], list]) -> Callable[[], list]:
         unpack = self.unpack

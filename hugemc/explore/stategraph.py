@@ -75,7 +75,7 @@ def state_graph(model: Model, limit: int = 2000) -> nx.DiGraph:
                     e = f"error{errors}"
                     errors += 1
                     g.add_node(e, label=f"{o.error.kind}: {o.error.message}", violating=True,
-                               violates=o.error.kind, final=False, initial=False)
+                               violates=o.error.name, final=False, initial=False)
                     g.add_edge(a, e, thread=t.name, label=f"{t.name} {where}")
                     continue
                 b = add(o.state)

@@ -136,7 +136,7 @@ def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
         order = [found.thread] + [t for t in range(len(program.threads)) if t != found.thread]
         for tid in order:
             for o in interp.successors(last, tid):
-                if o.error is not None and o.error.kind == found.kind:
+                if o.error is not None and o.error.name == found.name:
                     err = o
                     break
                 if err is None and found.kind == "warning" and o.warnings:

@@ -67,7 +67,7 @@ def validate_trace(program: Program, trace: Trace, kind: str, prop: str) -> None
             raise ValueError(f"step {k + 1} ({step.thread} at {step.file}:{step.line}) cannot be replayed")
         frontier = nxt
     if last_error is not None:
-        if not any(o.error.kind == kind for _, o in last_error):
+        if not any(o.error.kind == kind and o.error.name in (prop, kind) for _, o in last_error):
             raise ValueError(f"the last step fails, but not with {kind}")
         return
     props = {p.name: (i, p) for i, p in enumerate(program.properties)}

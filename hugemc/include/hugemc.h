@@ -65,6 +65,25 @@ typedef unsigned int gfp_t;
 #define REACHABLE(name) bool __hugemc_reachable__##name(void)
 #define FINAL(name) bool __hugemc_final__##name(void)
 
+/*
+ * Observing what happened (see docs/language.md, "Observing a run"):
+ *     TRACE(hugetlb_freeze_failed);      in model code: a tracepoint (no step of its own)
+ *     TRACED(hugetlb_freeze_failed)      in a property: true once some thread passed it
+ *     LOCAL(alloc, page)                 in a property: thread alloc's local 'page'
+ *     LOCAL(alloc, alloc_buddy_huge_page.page)   the same, naming the function
+ */
+#define TRACE(name) __hugemc_trace(name)
+#define TRACED(name) __hugemc_traced(name)
+#define LOCAL(thread, var) __hugemc_local(thread, var)
+
+/*
+ * CONFIG_DEBUG_VM (a scenario define, default 1): with 0, VM_BUG_ON*() and
+ * VM_WARN_ON*() compile to nothing, as in a production kernel. BUG_ON() stays.
+ */
+#ifndef CONFIG_DEBUG_VM
+#define CONFIG_DEBUG_VM 1
+#endif
+
 #define likely(x) (x)
 #define unlikely(x) (x)
 #define __always_inline inline

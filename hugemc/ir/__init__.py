@@ -233,7 +233,11 @@ class Assume:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """Runtime check: if ``cond`` is zero the step ends in error ``kind``."""
+    """Runtime check: if ``cond`` is zero the step ends in error ``kind``.
+
+    ``site`` names an assertion site (``VM_BUG_ON@enqueue_huge_page``): each
+    site is a property of its own, with its own shortest counterexample.
+    """
 
     cond: Expr
     kind: str
@@ -241,17 +245,23 @@ class Check:
     next: int
     loc: Loc
     region: int = 0
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Warn:
-    """``WARN_ON``: if ``cond`` is non-zero a warning fires (fatal if the scenario says so)."""
+    """``WARN_ON``: if ``cond`` is non-zero a warning fires (fatal if the scenario says so).
+
+    ``site`` names the warning site (``WARN_ON@alloc_buddy_huge_page``), the
+    property a fatal warning violates.
+    """
 
     cond: Expr
     message: str
     next: int
     loc: Loc
     region: int = 0
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +377,21 @@ class Program:
     init: Routine | None = None
     fatal_warnings: bool = False
     sources: tuple[str, ...] = field(default=())
+    # library functions a user's model replaced: (name, "file:line" of the
+    # replacement, "file:line" of the library's version, reachable as __real_NAME)
+    replaced: tuple[tuple[str, str, str], ...] = ()
+    # thread locals that properties read (LOCAL(thread, var)): they start at
+    # 0 and keep their value at every step boundary
+    observed: frozenset[int] = frozenset()
+
+    def sites(self) -> tuple[str, ...]:
+        """Every assertion and warning site of the threads, in thread order."""
+        out: dict[str, None] = {}
+        for t in self.threads:
+            for nd in t.nodes:
+                if isinstance(nd, (Check, Warn)) and nd.site:
+                    out.setdefault(nd.site, None)
+        return tuple(out)
 
     @property
     def nscratch(self) -> int:
@@ -383,6 +408,11 @@ class Program:
             if s.name == name:
                 return i
         raise KeyError(name)
+
+
+def site_kind(site: str) -> str:
+    """The error kind of an assertion or warning site name (``WARN_ON@f`` -> warning)."""
+    return WARNING if site.split("@")[0] in ("WARN_ON", "VM_WARN_ON") else ASSERTION
 
 
 def is_ghost_name(name: str) -> bool:

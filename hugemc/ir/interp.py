@@ -24,11 +24,17 @@ MAX_NODES_PER_STEP = 100_000
 class Fault(Exception):
     """A runtime error raised while evaluating (becomes an error outcome)."""
 
-    def __init__(self, kind: str, message: str, loc: Loc | None = None) -> None:
+    def __init__(self, kind: str, message: str, loc: Loc | None = None, site: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.loc = loc
+        self.site = site
+
+    @property
+    def name(self) -> str:
+        """The property this error violates: its assertion site, else its kind."""
+        return self.site or self.kind
 
 
 @dataclass(slots=True)
@@ -241,12 +247,12 @@ class Evaluator:
             return node.next if self.eval(node.cond, vec) else None
         if isinstance(node, Check):
             if not self.eval(node.cond, vec):
-                raise Fault(node.kind, node.message)
+                raise Fault(node.kind, node.message, site=node.site)
             return node.next
         if isinstance(node, Warn):
             if self.eval(node.cond, vec):
                 if self.p.fatal_warnings:
-                    raise Fault(WARNING, node.message)
+                    raise Fault(WARNING, node.message, site=node.site)
                 op.warning = node.message
             return node.next
         if isinstance(node, Print):
@@ -348,7 +354,7 @@ class Interpreter(Evaluator):
     def _finish(self, tid, pc, vec, ops, warns, out) -> None:
         thread = self.p.threads[tid]
         plan = self.plans[tid]
-        clear = thread.locals if pc == DONE else plan.clear_at[pc]
+        clear = plan.clear_done if pc == DONE else plan.clear_at[pc]
         for s in clear:
             vec[s] = None
         vec[thread.pc_slot] = pc

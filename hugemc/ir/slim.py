@@ -24,7 +24,7 @@ def slim(program: Program) -> Program:
         always = set(t.locals)
         for b in plan.boundaries:
             always &= set(plan.clear_at[b])
-        dead |= always - in_tables
+        dead |= always - in_tables - program.observed
     if not dead:
         return program
     n = program.nstate
@@ -52,7 +52,8 @@ def slim(program: Program) -> Program:
     tables = tuple(Table(t.name, tuple(m[x] if x >= 0 else x for x in t.slots), t.group_lo, t.group_end, t.names)
                    for t in program.tables)
     return dataclasses.replace(program, slots=tuple(slots), nstate=len(keep), threads=threads, tables=tables,
-                               properties=props, init=rr(program.init))
+                               properties=props, init=rr(program.init),
+                               observed=frozenset(m[s] for s in program.observed))
 
 
 __all__ = ["slim", "LOCAL"]

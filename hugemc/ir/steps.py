@@ -55,6 +55,7 @@ class ThreadPlan:
     region_entry: tuple[bool, ...]  # node is the entry of an atomic region
     clear_at: tuple[tuple[int, ...], ...]  # locals dead at each pc (cleared at a boundary there)
     boundaries: tuple[int, ...]     # pcs where a step can start
+    clear_done: tuple[int, ...] = ()  # locals cleared when the thread returns (all but those properties read)
 
 
 def _global_slots(program: Program) -> frozenset[int]:
@@ -103,7 +104,9 @@ def thread_plan(program: Program, thread: Thread) -> ThreadPlan:
             if new != live_in[i]:
                 live_in[i] = new
                 changed = True
-    clear_at = tuple(tuple(sorted(local_set - live_in[i])) for i in range(n))
+    # locals a property reads (LOCAL()) keep their value: they are never cleared
+    clearable = local_set - program.observed
+    clear_at = tuple(tuple(sorted(clearable - live_in[i])) for i in range(n))
 
     # boundaries: the entry, and every node a step can stop in front of: region
     # entries and shared nodes outside regions
@@ -112,7 +115,7 @@ def thread_plan(program: Program, thread: Thread) -> ThreadPlan:
         if region_entry[i] or (nodes[i].region == 0 and shared[i]):
             bset.add(i)
     boundaries = tuple(sorted(b for b in bset if not isinstance(nodes[b], Exit) or b == thread.entry))
-    return ThreadPlan(shared, region_entry, clear_at, boundaries)
+    return ThreadPlan(shared, region_entry, clear_at, boundaries, tuple(sorted(clearable)))
 
 
 def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepInfo]:

@@ -75,7 +75,8 @@ def build_program(sc: Scenario) -> Program:
         ast = _Parser().parse(text, filename=root_name)
     except c_parser.ParseError as e:
         raise _parse_error(str(e), source_lines) from None
-    opts = Options(fatal_warnings=sc.fatal_warnings)
+    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc),
+                   library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
     for k, (lo, hi) in sc.domains.items():
         if k == "int":
@@ -103,15 +104,35 @@ def build_program(sc: Scenario) -> Program:
                                    if available else "no property_files define any property"))
     from ..ir import BUILTIN_PROPERTIES
     for p in sc.expect_violated:
-        if p not in available and p not in BUILTIN_PROPERTIES:
-            raise HugemcError(f"'expect' names unknown property '{p}'", sc.key_loc("expect"),
-                              hint=did_you_mean(p, list(available) + list(BUILTIN_PROPERTIES)))
         if p in available and sc.properties is not None and p not in sc.properties:
             raise HugemcError(f"'expect' names property '{p}', which 'properties' does not select",
                               sc.key_loc("expect"), hint=f"add '{p}' to properties")
-    lw.lower_all(names, calls)
     select = None if sc.properties is None else set(sc.properties)
-    return slim(lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files]))
+    lw.lower_all(names, calls, select)
+    program = slim(lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files]))
+    sites = program.sites()
+    for p in sc.expect_violated:
+        if p not in available and p not in BUILTIN_PROPERTIES and p not in sites:
+            if "@" in p:
+                hint = (did_you_mean(p, list(sites)) or
+                        ("assertion sites of this scenario: " + ", ".join(sites) if sites else
+                         "no thread of this scenario reaches an assertion"))
+            else:
+                hint = did_you_mean(p, list(available) + list(BUILTIN_PROPERTIES) + list(sites))
+            raise HugemcError(f"'expect' names unknown property '{p}'", sc.key_loc("expect"), hint=hint)
+    return program
+
+
+def _debug_vm(sc: Scenario) -> bool:
+    """CONFIG_DEBUG_VM from the scenario's defines (default 1)."""
+    v = sc.defines.get("CONFIG_DEBUG_VM", 1)
+    if isinstance(v, str):
+        try:
+            v = int(v, 0)
+        except ValueError:
+            raise HugemcError(f"CONFIG_DEBUG_VM must be 0 or 1, not '{v}'", sc.key_loc("CONFIG_DEBUG_VM"),
+                              hint="CONFIG_DEBUG_VM = 0 compiles VM_BUG_ON*/VM_WARN_ON* out") from None
+    return bool(v)
 
 
 def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> str:

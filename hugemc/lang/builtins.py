@@ -390,48 +390,54 @@ def _b_assume(lw, args, node, used):
     return Const(0), VOID
 
 
-def _check(lw, cond, message):
-    lw.emit_cond_node(Check, cond, kind=ASSERTION, message=message)
+def _check(lw, cond, message, macro, node):
+    site = lw.site_name(macro, node)
+    lw.emit_cond_node(Check, cond, kind=ASSERTION, message=f"{message} [{site}]", site=site)
     return Const(0), VOID
 
 
 def _b_assert(lw, args, node, used):
     c, _ = lw.rvalue(args[0])
-    return _check(lw, c, f"assertion failed: {lw.text(args[0])}")
+    return _check(lw, c, f"assertion failed: {lw.text(args[0])}", "assert", node)
 
 
 def _b_bug_on(lw, args, node, used):
     c, _ = lw.rvalue(args[0])
-    return _check(lw, Unary("!", c), f"BUG_ON({lw.text(args[0])})")
+    return _check(lw, Unary("!", c), f"BUG_ON({lw.text(args[0])})", "BUG_ON", node)
+
+
+def _vm_bug_on(lw, args, node, macro):
+    if not lw.opt.debug_vm:  # CONFIG_DEBUG_VM=0: compiled out, the condition is not evaluated
+        return Const(0), VOID
+    c, _ = lw.rvalue(args[0])
+    return _check(lw, Unary("!", c), f"{macro}({lw.text(args[0])})", macro, node)
 
 
 def _b_vm_bug_on(lw, args, node, used):
-    c, _ = lw.rvalue(args[0])
-    return _check(lw, Unary("!", c), f"VM_BUG_ON({lw.text(args[0])})")
+    return _vm_bug_on(lw, args, node, "VM_BUG_ON")
 
 
 def _b_vm_bug_on_page(lw, args, node, used):
-    c, _ = lw.rvalue(args[0])
-    return _check(lw, Unary("!", c), f"VM_BUG_ON_PAGE({lw.text(args[0])})")
+    return _vm_bug_on(lw, args, node, "VM_BUG_ON_PAGE")
 
 
 def _b_vm_bug_on_folio(lw, args, node, used):
-    c, _ = lw.rvalue(args[0])
-    return _check(lw, Unary("!", c), f"VM_BUG_ON_FOLIO({lw.text(args[0])})")
+    return _vm_bug_on(lw, args, node, "VM_BUG_ON_FOLIO")
 
 
 def _b_bug(lw, args, node, used):
-    return _check(lw, Const(0), "BUG()")
+    return _check(lw, Const(0), "BUG()", "BUG", node)
 
 
 def _warn(lw, args, node, used, label):
     c, _ = lw.rvalue(args[0])
-    msg = f"{label}({lw.text(args[0])})"
+    site = lw.site_name(label, node)
+    msg = f"{label}({lw.text(args[0])}) [{site}]"
     if used:
         t = _tmp(lw, Binary("!=", c, Const(0)))
-        lw.emit(Warn, cond=t, message=msg)
+        lw.emit(Warn, cond=t, message=msg, site=site)
         return t, BOOL
-    lw.emit_cond_node(Warn, c, message=msg)
+    lw.emit_cond_node(Warn, c, message=msg, site=site)
     return Const(0), VOID
 
 
@@ -444,10 +450,14 @@ def _b_warn_on_once(lw, args, node, used):
 
 
 def _b_vm_warn_on(lw, args, node, used):
+    if not lw.opt.debug_vm:  # CONFIG_DEBUG_VM=0: compiled out
+        return Const(0), VOID
     return _warn(lw, args, node, False, "VM_WARN_ON")
 
 
 def _b_vm_warn_on_once(lw, args, node, used):
+    if not lw.opt.debug_vm:
+        return Const(0), VOID
     return _warn(lw, args, node, False, "VM_WARN_ON_ONCE")
 
 

@@ -15,6 +15,8 @@ The work is split by concern; each module's opening comment says what it owns:
 - :mod:`.lower_stmts` - statements and conditions;
 - :mod:`.lower_exprs` - expressions, places, loads and stores;
 - :mod:`.lower_calls` - calls and inlining;
+- :mod:`.lower_observe` - tracepoints, thread locals in properties, assertion
+  sites, replacing library functions (``__real_``);
 - this module - the :class:`Lowerer` that combines them: diagnostics, CFG
   construction, lowering every thread/property/init routine, and
   finalisation into an IR Program.
@@ -34,16 +36,17 @@ from .. import ir
 from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
 from ..ir import Assign, Branch, Choose, Exit, Jump, Loc, Mem, Var
 from .ctypes import BOOL, INT, VOID, CType, PtrType, StructType
-from .lower_common import INIT_NAME, THREAD_PREFIX, FuncCtx, Options, SlotRec
+from .lower_common import INIT_NAME, THREAD_PREFIX, FuncCtx, Options, SlotRec, _coord
 from .lower_calls import CallLowering
 from .lower_decls import DeclLowering
 from .lower_exprs import ExprLowering
+from .lower_observe import ObserveLowering
 from .lower_stmts import StmtLowering
 
 __all__ = ["INIT_NAME", "THREAD_PREFIX", "Lowerer", "Options"]
 
 
-class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering):
+class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering, ObserveLowering):
     """Builds one IR program from a parsed translation unit."""
 
     def __init__(self, fileast: c_ast.FileAST, ranges: dict, options: Options,
@@ -72,6 +75,12 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering):
         self.properties_ast: list[tuple[str, str, c_ast.FuncDef]] = []
         self.threads_ast: list[tuple[int, c_ast.FuncDef]] = []
         self.init_ast: c_ast.FuncDef | None = None
+        # observation and replacement (lower_observe)
+        self.replaced: dict[str, tuple[c_ast.FuncDef, c_ast.FuncDef]] = {}
+        self.trace_slots: dict[str, int] = {}
+        self.observed: set[int] = set()
+        self._site_order: dict[tuple, list] = {}
+        self.thread_names: list[str] = []
         # per CFG under construction
         self.nodes: list = []
         self.cur: list = []
@@ -167,8 +176,11 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering):
     # ------------------------------------------------------------------
     # functions, threads, routines
     # ------------------------------------------------------------------
-    def lower_all(self, thread_names: list[str], thread_calls: list[str]) -> None:
-        """Lower every thread, property and the init routine."""
+    def lower_all(self, thread_names: list[str], thread_calls: list[str], prop_select=None) -> None:
+        """Lower every thread, the selected properties (all if ``prop_select`` is None) and init."""
+        self.thread_names = list(thread_names)
+        selected = [p for p in self.properties_ast if prop_select is None or p[0] in prop_select]
+        self.plan_observations(selected)
         self.temp_pool: dict = {}
         self.local_cache: dict = {}
         self.auto_sources: dict = {}
@@ -185,7 +197,7 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering):
         self.prop_routines = []
         self.slot_kind = ir.SCRATCH
         self.owner = None
-        for pname, kind, fdef in self.properties_ast:
+        for pname, kind, fdef in selected:
             self.owner_name = pname
             self.local_slots = []
             ret = self.new_slot(f"{pname}.result", BOOL, None, ir.SCRATCH)
@@ -342,8 +354,10 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering):
             for s in (self.slots[i] for i in order))
         tables = tuple(ir.Table(t.name, tuple(remap[x] if x >= 0 else x for x in t.slots),
                                 t.group_lo, t.group_end, t.names) for t in self.tables)
+        replaced = tuple((n, _coord(u.decl), _coord(lib.decl)) for n, (u, lib) in sorted(self.replaced.items()))
         return ir.Program(name, slots, len(state_idx), tuple(threads), tables, tuple(props), init,
-                          self.opt.fatal_warnings, tuple(sources))
+                          self.opt.fatal_warnings, tuple(sources), replaced,
+                          frozenset(remap[i] for i in self.observed))
 
     def _auto_domains(self) -> None:
         """Domains of temporaries: the union of the ranges of what is stored into them."""

@@ -17,19 +17,23 @@ from .ctypes import (
     VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType, is_scalar, leaves, same_pointee,
     type_name,
 )
+from .lower_observe import OBSERVE_BUILTINS, REAL_PREFIX
 from .lower_common import BUILTINS, FuncCtx, Place, _coord, _written_names
 
 
 class CallLowering:
     """Calls: inlining of model functions, builtins, declared-only functions."""
 
-    def inline_body(self, fdef: c_ast.FuncDef, args: list, ret_slot, ret_type, call_node) -> None:
+    def inline_body(self, fdef: c_ast.FuncDef, args: list, ret_slot, ret_type, call_node,
+                    callee: str | None = None) -> None:
+        """Inline ``fdef`` here; ``callee`` is the name it was called by (``__real_f`` for a replaced f)."""
         name = fdef.decl.name
-        if name in self.call_stack:
-            chain = " -> ".join(n for n in self.call_stack + [name] if not n.startswith("__hugemc_"))
+        key = callee or name
+        if key in self.call_stack:
+            chain = " -> ".join(n for n in self.call_stack + [key] if not n.startswith("__hugemc_"))
             raise self.error(f"recursion is not supported: {chain}", call_node,
                              hint="models are inlined; rewrite the recursion as a loop")
-        self.call_stack.append(name)
+        self.call_stack.append(key)
         outer_ctx = self.ctx
         ctx = FuncCtx(name, [{}], ret_slot, ret_type, [], {}, [], [])
         self.ctx = ctx
@@ -127,6 +131,10 @@ class CallLowering:
         name = node.name.name
         args = list(node.args.exprs) if node.args is not None else []
         self.loc = self.mkloc(node) if self.loc is ir.NOLOC else self.loc
+        if name in OBSERVE_BUILTINS:
+            return self.lower_observe(name, args, node)
+        if name.startswith(REAL_PREFIX) and name not in self.functions:
+            self.real_target(name, node)
         if name in self.functions:
             fdef = self.functions[name]
             vals = []
@@ -147,7 +155,7 @@ class CallLowering:
                 if isinstance(rtype, PtrType):
                     self.slots[ret].ctype = rtype
             saved_loc = self.loc
-            self.inline_body(fdef, vals, ret, rtype, node)
+            self.inline_body(fdef, vals, ret, rtype, node, callee=name)
             self.loc = saved_loc
             if ret is None:
                 return Const(0), VOID

@@ -53,6 +53,8 @@ class Options:
     domain_overrides: list = field(default_factory=list)  # [(glob, lo, hi)]
     domain_locs: dict = field(default_factory=dict)  # glob -> SourceLoc in the scenario
     fatal_warnings: bool = False
+    debug_vm: bool = True  # CONFIG_DEBUG_VM: with False, VM_BUG_ON*/VM_WARN_ON* compile to nothing
+    library_dirs: tuple = ()  # folders of the shipped library (a user's function replaces its functions)
 
 
 @dataclass

@@ -43,10 +43,7 @@ class DeclLowering:
                 self.typedefs[ext.name] = t
             elif isinstance(ext, c_ast.FuncDef):
                 name = ext.decl.name
-                if name in self.functions:
-                    raise self.error(f"function '{name}' is defined twice", ext.decl,
-                                     hint=f"first definition at {_coord(self.functions[name].decl)}")
-                self.functions[name] = ext
+                self.add_function(ext)
                 for prefix, kind in PROPERTY_PREFIXES.items():
                     if name.startswith(prefix):
                         self.properties_ast.append((name[len(prefix):], kind, ext))
