@@ -28,6 +28,10 @@ enum pageflags {
 	PG_hugetlb_freed,	/* HPageFreed: on a hugetlb free list */
 	PG_hugetlb_migratable,	/* HPageMigratable */
 	PG_vmemmap_optimized,	/* HPageVmemmapOptimized */
+	PG_hwpoison,		/* PageHWPoison: memory error on this (raw) page */
+	PG_hugetlb_temporary,	/* HPageTemporary: goes back to buddy when freed */
+	PG_hugetlb_raw_hwp_unreliable,	/* HPageRawHwpUnreliable: the raw error list could not be kept */
+	__NR_PAGEFLAGS		/* the number of flags: the flags word's domain grows with it */
 };
 
 /* what runs when a compound head's count drops to zero */
@@ -46,7 +50,7 @@ enum page_where {
 
 struct page {
 	atomic_t _refcount __range(-1, REF_MAX);
-	unsigned long flags __range(0, 63);
+	unsigned long flags __range(0, (1 << __NR_PAGEFLAGS) - 1);
 	struct page *first_page;	/* compound_head of a tail; NULL otherwise */
 	int compound_order __range(0, 4);
 	enum compound_dtor_id compound_dtor;
