@@ -182,7 +182,19 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     return ScenarioResult(name=sc.name, file=display_path(sc.path), verdict=verdict, expected=expected, ok=ok,
                           violations=violations, properties=props, warnings=warnings, stats=stats,
                           coverage=cov_lines, coverage_detail=detail, problems=problems,
-                          description=sc.description)
+                          description=sc.description, replaced=replaced_json(program))
+
+
+def replaced_json(program: ir.Program) -> list[dict]:
+    """The library functions a scenario's models replaced, for the result."""
+    out = []
+    for name, user, lib in program.replaced:
+        uf, _, ul = user.rpartition(":")
+        lf, _, ll = lib.rpartition(":")
+        from .lang.lower_decls import _short
+        out.append({"function": name, "file": display_path(uf), "line": int(ul or 0),
+                    "library_file": _short(lf), "library_line": int(ll or 0)})
+    return out
 
 
 def property_focus(program: ir.Program, name: str) -> list[str]:

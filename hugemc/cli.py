@@ -391,11 +391,29 @@ def _describe(lines: list[str], i: int) -> str:
 
 
 @main.command(name="list")
-@click.argument("what", type=click.Choice(["models", "properties", "scenarios", "all"]), default="all")
+@click.argument("what", type=click.Choice(["models", "functions", "tracepoints", "properties", "scenarios",
+                                          "all"]), default="all")
+@click.argument("name", required=False)
 @click.option("--dir", "folder", default="examples", show_default=True, help="Folder of scenarios to list.")
-def list_cmd(what, folder) -> None:
-    """List the shipped models, the properties, and the scenarios of a folder."""
+def list_cmd(what, name, folder) -> None:
+    """List the shipped models, library functions, tracepoints, properties, and scenarios.
+
+    `hugemc list functions [NAME]` prints every library function (or those whose
+    name contains NAME) with its file:line, the defines that select its
+    variants and the tracepoints it passes; `hugemc list tracepoints` prints
+    each tracepoint with the functions that pass it.
+    """
     console = Console(highlight=False)
+    if what == "functions":
+        _list_functions(console, name)
+        return
+    if what == "tracepoints":
+        from .library import tracepoints
+        console.print("[bold]tracepoints[/bold] (read in a property with TRACED(name))")
+        for tp, funcs in sorted(tracepoints().items()):
+            console.print(f"  {tp}", markup=False)
+            console.print(f"      passed by {', '.join(funcs)}", markup=False)
+        return
     if what in ("models", "all"):
         console.print("[bold]models[/bold] (" + str(models_dir()) + ")")
         for p in sorted(models_dir().rglob("*")):
@@ -422,6 +440,30 @@ def list_cmd(what, folder) -> None:
             exp = data.get("expect", "holds")
             exp = exp if isinstance(exp, str) else ", ".join(map(str, exp))
             console.print(f"  {p.name:40} expect: {exp}", markup=False)
+
+
+def _list_functions(console: Console, name: str | None) -> None:
+    """``hugemc list functions``: one short block per library function (fits 80 columns)."""
+    from .library import library_functions
+    funcs = [f for f in library_functions() if name is None or name in f.name]
+    if name is not None and not funcs:
+        console.print(f"no library function matches '{name}'", markup=False)
+        sys.exit(EXIT_INPUT)
+    import textwrap
+    width = max(console.width, 40)
+
+    def block(text: str) -> None:
+        for line in textwrap.wrap(text, width - 1, initial_indent="      ", subsequent_indent="        "):
+            console.print(line, markup=False, highlight=False)
+    console.print("[bold]library functions[/bold] (models/)")
+    for f in funcs:
+        console.print(f"  {f.name}  [dim]{f.file}:{f.line}[/dim]", highlight=False)
+        if f.summary:
+            block(f.summary)
+        if f.defines:
+            block(f"variants: {', '.join(f.defines)}")
+        if f.tracepoints:
+            block(f"tracepoints: {', '.join(f.tracepoints)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

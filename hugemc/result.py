@@ -154,6 +154,8 @@ class ScenarioResult:
     problems: list[str] = field(default_factory=list)  # why ok is false, in words
     error: str | None = None  # rendered diagnostic when verdict == "error"
     description: str = ""
+    # library functions the scenario's models replaced: {"function", "file", "line", "library_file", "library_line"}
+    replaced: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         d = {"name": self.name, "file": self.file, "verdict": self.verdict, "expected": self.expected,
@@ -161,7 +163,7 @@ class ScenarioResult:
              "properties": [p.to_json() for p in self.properties],
              "warnings": [w.to_json() for w in self.warnings], "stats": self.stats.to_json(),
              "coverage": self.coverage, "coverage_detail": self.coverage_detail, "problems": self.problems,
-             "description": self.description}
+             "description": self.description, "replaced": self.replaced}
         if self.error is not None:
             d["error"] = self.error
         return d

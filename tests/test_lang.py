@@ -134,7 +134,7 @@ def test_warnings_and_printk(run_c):
     steps = r.warnings[0].trace.steps
     assert any("g is 2" in m for s in steps for m in s.messages)
     r = run_c(src, {"t": "t()"}, expect=["warning"], extra="fatal_warnings = true")
-    assert violated(r) == {"warning"}
+    assert violated(r) == {"WARN_ON@t"}
 
 
 def test_bug_on_and_assert(run_c):

@@ -213,6 +213,7 @@ def test_random_programs_reduced(spec):
         for por, sym in ((True, False), (False, True), (True, True)):
             model = compile_program(prog)
             r = bfs(model, reduce=Reduction(model, por=por, symmetry=sym))
+            r.violations = td._by_kind(r.violations)  # the enumerator names assertion sites by kind
             assert r.complete, ctx
             assert set(r.violations) == set(mine.violations), (por, sym, ctx)
             assert set(r.reached) == set(mine.reached), (por, sym, ctx)
@@ -220,11 +221,12 @@ def test_random_programs_reduced(spec):
             for name, found in r.violations.items():
                 n = td._raw_len(found)
                 assert (n >= mine.violations[name]) if por else (n == mine.violations[name]), (name, por, sym, ctx)
-            checked = check_file(folder / "s.toml", por=por, symmetry=sym)  # traces replay
+            checked = td._checked_by_kind(check_file(folder / "s.toml", por=por, symmetry=sym))  # traces replay
             assert {v.property for v in checked.violations} == set(mine.violations), ctx
         # the multi-process search: exactly the states and shortest counterexamples
         model = compile_program(prog)
         r = parallel_bfs(model, workers=2)
+        r.violations = td._by_kind(r.violations)
         assert r.complete and r.states == mine.states, ctx
         assert set(r.violations) == set(mine.violations) and set(r.reached) == set(mine.reached), ctx
         for name, found in r.violations.items():

@@ -70,6 +70,7 @@ class Slot:
     labels: tuple[tuple[int, str], ...] = ()
     ghost: bool = False
     role: str = ""  # locals: "param" (an inlined function's parameter), "temp" (compiler temporary)
+    domain_note: str = ""  # globals: where the domain comes from and how to widen it (for messages)
 
 
 # ---------------------------------------------------------------------------

@@ -266,7 +266,8 @@ class Evaluator:
         idx = dst.slot if isinstance(dst, Var) else self.address(dst, v)
         s = self.slots[idx]
         if not s.lo <= value <= s.hi:
-            raise Fault(DOMAIN, f"value {value} leaves the domain of '{s.name}' ({s.lo}..{s.hi})")
+            note = f"; {s.domain_note}" if s.domain_note else ""
+            raise Fault(DOMAIN, f"value {value} leaves the domain of '{s.name}' ({s.lo}..{s.hi}){note}")
         if changes is not None:
             old = changes[idx][0] if idx in changes else v[idx]
             changes[idx] = (old, value)

@@ -350,7 +350,7 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering, ObserveLow
             init = ir.Routine("init", tuple(self._freeze(n, remap) for n in nodes), entry)
         slots = tuple(
             ir.Slot(s.name, s.lo, s.hi, s.init, s.kind, s.thread, getattr(s, "ptable", None), s.labels,
-                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name), s.role)
+                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name), s.role, s.domain_note)
             for s in (self.slots[i] for i in order))
         tables = tuple(ir.Table(t.name, tuple(remap[x] if x >= 0 else x for x in t.slots),
                                 t.group_lo, t.group_end, t.names) for t in self.tables)

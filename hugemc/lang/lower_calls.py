@@ -171,6 +171,12 @@ class CallLowering:
                       message=f"call of '{name}', which no model of this scenario defines")
             rtype = self.resolve_type(self.prototypes[name].type.type, self.prototypes[name])
             return (Const(0), rtype) if not isinstance(rtype, VoidType) else (Const(0), VOID)
+        from ..library import defining_file
+        lib = defining_file(name)
+        if lib is not None:
+            raise self.error(f"unknown function '{name}': it is defined in the library's {lib}, which this "
+                             "scenario does not include", node, hint=f'add "{lib}" to the scenario\'s models')
         raise self.error(f"unknown function '{name}'", node,
                          hint=did_you_mean(name, list(self.functions) + sorted(BUILTINS))
-                         or "define it in a model file, or check the spelling")
+                         or "define it in a model file, or check the spelling; `hugemc list functions` "
+                            "shows the library")

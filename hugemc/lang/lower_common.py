@@ -74,6 +74,7 @@ class SlotRec:
     var: str = ""
     role: str = ""
     coord: object = None  # declaration (globals), for messages
+    domain_note: str = ""  # how to widen the domain (globals): the define or the [domains] entry
 
 
 @dataclass

@@ -9,18 +9,69 @@ accesses. Nothing here emits CFG nodes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ast as _pyast
 
 from pycparser import c_ast
 
 from .. import ir
-from ..diagnostics import HugemcError, SourceLoc
+from ..diagnostics import HugemcError, SourceLoc, read_source_line
 from ..ir import END_ENTRY, NULL_ENTRY
 from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
     leaves, pointee_key, same_pointee, type_name,
 )
 from .lower_common import INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord
+
+
+class Domain(tuple):
+    """A ``(lo, hi)`` domain that remembers its ``__range`` text and where it was declared."""
+
+    text: str
+    where: str
+
+    def __new__(cls, bounds, text: str = "", where: str = ""):
+        d = super().__new__(cls, bounds)
+        d.text, d.where = text, where
+        return d
+
+
+def _short(file: str) -> str:
+    """A library file relative to the library (mm/page.h); other files as given."""
+    from ..scenario import models_dir, properties_dir
+    for base in (models_dir(), properties_dir()):
+        try:
+            return Path(file).resolve().relative_to(base.resolve()).as_posix()
+        except (ValueError, OSError):
+            continue
+    return file
+
+
+def _range_text(line: str) -> str:
+    """The ``__range(...)`` annotation as written on a source line (macros unexpanded)."""
+    k = line.find("__range(")
+    if k < 0:
+        return ""
+    depth = 0
+    for j in range(k + len("__range"), len(line)):
+        depth += {"(": 1, ")": -1}.get(line[j], 0)
+        if depth == 0:
+            return line[k:j + 1][:120]
+    return ""
+
+
+def domain_note(dom, name: str) -> str:
+    """How to widen a global's domain: the define to raise, or the [domains] entry to add."""
+    import re
+    pattern = re.sub(r"\[\d+\]", "[*]", name)
+    where = f"\"{pattern}\" = [lo, hi] in the scenario's [domains]"
+    text = getattr(dom, "text", "")
+    if not text:
+        return f"widen it with {where}"
+    defines = [d for d in re.findall(r"\b[A-Z_][A-Z0-9_]*\b", text)]
+    first = f"raise {' or '.join(dict.fromkeys(defines))} in [defines], or " if defines else ""
+    return f"declared {text} at {dom.where}: {first}set {where}"
 
 
 class DeclLowering:
@@ -199,7 +250,8 @@ class DeclLowering:
         hi = self._eval_text(hi_t, loc)
         if lo > hi:
             raise HugemcError(f"empty domain __range({lo}, {hi})", loc, hint="write __range(lo, hi) with lo <= hi")
-        return (lo, hi)
+        text = _range_text(read_source_line(loc.file, loc.line) or "") or f"__range({lo_t.strip()}, {hi_t.strip()})"
+        return Domain((lo, hi), text, f"{_short(loc.file)}:{loc.line}")
 
     def _eval_text(self, text: str, loc: SourceLoc) -> int:
         from pycparser import c_parser
@@ -316,6 +368,7 @@ class DeclLowering:
             init = inits[k] if inits is not None else 0
             sl = self.new_slot(lname, lt, init, ir.GLOBAL, dom=d)
             self.slots[sl].coord = decl.coord
+            self.slots[sl].domain_note = domain_note(d, lname)
         self.globals[name] = (base, t)
 
     def flatten_init(self, init, t: CType, decl) -> list[int]:

@@ -269,6 +269,13 @@ class ExprLowering:
     def lvalue_or_pointer(self, node):
         """For ``x[i]``: the array place, or (pointer expr, type) when ``x`` is a pointer."""
         try_place = None
+        if isinstance(node, c_ast.ID) and self.ctx is not None:
+            for scope in reversed(self.ctx.scopes):
+                if node.name in scope:
+                    base, t = scope[node.name]
+                    if isinstance(base, Const) and isinstance(t, PtrType):
+                        return base, t  # a parameter that names a constant address (&objs[0])
+                    break
         if isinstance(node, (c_ast.ID, c_ast.StructRef, c_ast.ArrayRef)):
             if isinstance(node, c_ast.ID) and not self._is_variable(node.name):
                 try_place = None

@@ -131,6 +131,10 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
         console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {escape(str(exp))}")
         for p in r.problems:
             console.print(f"  [red]problem:[/red] {escape(p)}")
+        if verbose:
+            for f in r.replaced:
+                console.print(Text(f"  replaces library function {f['function']} ({f['library_file']}:"
+                                   f"{f['library_line']}) with {f['file']}:{f['line']}", style="dim"))
         for v in r.violations:
             console.print(f"  [bold red]{escape(v.property)}[/bold red] ({v.kind}): {escape(v.message)}"
                           f" — counterexample, {len(v.trace.steps)} step(s)")

@@ -101,6 +101,7 @@ retry:
 	if (!page_ref_freeze(page, 1)) {
 #endif
 		ghost_freeze_failures++;
+		TRACE(hugetlb_freeze_failed);
 #if HUGETLB_MUTANT == 1
 		/* mutant: the page is forgotten, its reference never dropped */
 #elif HUGETLB_MUTANT == 2
