@@ -167,7 +167,7 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
                    "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
 @click.option("--workers", type=int, default=None,
               help="Processes sharing one BFS (multi-core; default 1).")
-@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False),
+@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False, exists=True),
               help="Extra folder to search for models, properties and headers.")
 @click.option("--jobs", "-j", type=int, default=None,
               help="Check this many scenarios at once (default: the number of cores).")
@@ -322,7 +322,7 @@ def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here (a .svg name renders DOT with Graphviz).")
 @click.option("--max-states", type=int, default=2000, show_default=True,
               help="Refuse models with more reachable states than this.")
-@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False))
+@click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False, exists=True))
 def graph(scenario, fmt, out, max_states, include) -> None:
     """Export the whole reachable state graph of a small scenario (violating states marked)."""
     from .backend import compile_program

@@ -145,6 +145,12 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
     except FileNotFoundError:
         raise HugemcError(f"scenario file '{path}' not found", SourceLoc(str(path)),
                           hint="give a .toml scenario or a folder of them") from None
+    except UnicodeDecodeError as e:
+        raw = path.read_bytes()
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise HugemcError(f"scenario is not UTF-8 text (byte 0x{raw[e.start]:02x})", SourceLoc(str(path), line, col),
+                          hint="TOML files are UTF-8: re-save the file as UTF-8") from None
     except OSError as e:
         raise HugemcError(f"cannot read scenario '{path}': {e.strerror}", SourceLoc(str(path))) from None
     try:

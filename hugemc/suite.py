@@ -49,7 +49,11 @@ def find_config(cwd: Path) -> tuple[Path, dict, str] | None:
         cfg = cwd / name
         if not cfg.is_file():
             continue
-        text = cfg.read_text(encoding="utf-8")
+        try:
+            text = cfg.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise HugemcError(f"{cfg.name} is not UTF-8 text", SourceLoc(str(cfg)),
+                              hint="TOML files are UTF-8: re-save the file as UTF-8") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:

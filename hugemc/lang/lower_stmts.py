@@ -230,6 +230,13 @@ class StmtLowering:
                 if not cases:
                     raise self.error("statement before the first case label", item)
                 cases[-1][1].append(item)
+        seen_vals: dict[int, object] = {}
+        for val, _, cnode in cases:
+            if val is not None:
+                if val in seen_vals:
+                    raise self.error(f"duplicate case value {val}", cnode,
+                                     hint=f"the first 'case {val}:' is at line {seen_vals[val].coord.line}")
+                seen_vals[val] = cnode
         # dispatch chain
         entry_holes: list[list] = [[] for _ in cases]
         default_idx = None
