@@ -66,3 +66,14 @@ REACHABLE(mf_hugetlb_page_left_meanwhile)
 {
 	return TRACED(mf_hugetlb_fallback);
 }
+
+/*
+ * The window of 5596d9e8b553 is reached: memory_failure() found the page
+ * still hugetlb but in transition (removed from the pool, being freed),
+ * recorded the raw error anyway on its retry, and the freeing path then moved
+ * the record to the raw page.
+ */
+REACHABLE(mf_recorded_during_free_then_moved)
+{
+	return TRACED(mf_hugetlb_busy) && TRACED(mf_raw_hwp_recorded) && TRACED(hwp_raw_moved);
+}
