@@ -107,7 +107,7 @@ bool ghost_pool_entered;			/* some page was put on a hugetlb free list */
 bool ghost_restore_failed;			/* a vmemmap restore failed: the page went back to the pool */
 
 /* PageHuge(): a compound head with the hugetlb destructor */
-static inline bool PageHuge(struct page *page)
+bool PageHuge(struct page *page)
 {
 	return PageHead(page) && READ_ONCE(page->compound_dtor) == HUGETLB_PAGE_DTOR;
 }
