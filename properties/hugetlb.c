@@ -43,12 +43,38 @@ INVARIANT(not_in_buddy_and_hugetlb_pool)
 /* dissolve_free_huge_page() gave a hugetlb page back to the buddy allocator. */
 REACHABLE(dissolved)
 {
-	return nr_huge_pages == 0 && free_huge_pages == 0 && test_bit(PG_buddy, &pages[0].flags) &&
-	       ghost_pool_entered;
+	return TRACED(hugetlb_dissolved);
 }
 
 /* Restoring a page's vmemmap failed and the page went back to the hugetlb free list. */
 REACHABLE(vmemmap_restore_failed_back_to_pool)
 {
 	return ghost_restore_failed && test_bit(PG_hugetlb_freed, &pages[0].flags) && free_huge_pages == 1;
+}
+
+/*
+ * isolate_hugetlb() found, under hugetlb_lock, that a page its caller had
+ * seen as hugetlb no longer is (freed or dissolved meanwhile), and refused it.
+ */
+REACHABLE(isolate_refused_freed_page)
+{
+	return TRACED(hugetlb_isolate_not_hugetlb);
+}
+
+/* gather_surplus_pages() (5.15-6.0) gave a fresh surplus page up to a speculative holder. */
+REACHABLE(surplus_page_given_up)
+{
+	return TRACED(hugetlb_surplus_gave_up);
+}
+
+/* A surplus or Temporary page went back to the buddy allocator through free_huge_page(). */
+REACHABLE(surplus_freed_to_buddy)
+{
+	return TRACED(hugetlb_free_surplus) || TRACED(hugetlb_free_temporary);
+}
+
+/* demote_free_huge_page() split a free hugetlb page into smaller ones. */
+REACHABLE(demoted)
+{
+	return TRACED(hugetlb_demoted);
 }

@@ -40,11 +40,14 @@ repeat:
 	page = READ_ONCE(cache_slot);
 	if (!page)
 		return;
-	if (!get_page_unless_zero(page))
+	if (!get_page_unless_zero(page)) {
+		TRACE(pagecache_lookup_tryget_failed);	/* count 0: being freed; look again */
 		goto repeat;
+	}
 	page->ghost_spec++;
 	if (page != READ_ONCE(cache_slot)) {
 		/* the page was removed meanwhile: drop the stale reference */
+		TRACE(pagecache_lookup_slot_changed);
 		put_page_speculative(page);
 		goto repeat;
 	}

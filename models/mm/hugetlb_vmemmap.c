@@ -9,6 +9,10 @@
  * VMEMMAP_OPTIMIZE: 0 off, 1 as 6.1 (tails only), 2 as 6.2 (default 0).
  * Restoring needs fresh pages for the vmemmap and can fail
  * (VMEMMAP_RESTORE_CAN_FAIL, default 1).
+ *
+ * With HVO_MARK_BEFORE_OPTIMIZE (mm/hugetlb.c; d8f5f7e445f0, 2023) the
+ * optimisation warns when handed a page that is not (yet) hugetlb, as the
+ * fix added: VM_WARN_ON_ONCE(!PageHuge(head)).
  */
 #ifndef MM_HUGETLB_VMEMMAP_C
 #define MM_HUGETLB_VMEMMAP_C
@@ -22,12 +26,21 @@
 #define VMEMMAP_RESTORE_CAN_FAIL 1
 #endif
 
-/* hugetlb_vmemmap_optimize(): remap the tails read-only (and, from 6.2, replace the head's page) */
+bool PageHuge(struct page *page);	/* mm/hugetlb.c */
+
+/*
+ * hugetlb_vmemmap_optimize() (6.1 mm/hugetlb_vmemmap.c; 6.2 for the head's
+ * page; d8f5f7e445f0 for the warning): remap the tails read-only (and, from
+ * 6.2, replace the head's page)
+ */
 void hugetlb_vmemmap_optimize(struct page *head)
 {
 	int i;
 	int copy;
 
+#if HVO_MARK_BEFORE_OPTIMIZE
+	VM_WARN_ON_ONCE(!PageHuge(head));
+#endif
 	ATOMIC {
 		for (i = 1; i < (1 << head->compound_order); i++)
 			head[i].vmemmap_ro = true;

@@ -55,6 +55,13 @@ struct page {
 	int compound_order __range(0, 4);
 	enum compound_dtor_id compound_dtor;
 	bool vmemmap_ro;		/* this struct page is mapped read-only (HVO tail) */
+	/*
+	 * raw_hwp (meaningful on a hugetlb head): the folio's list of raw error
+	 * pages (6.1's raw_hwp_page llist, kept in a tail's private field), as a
+	 * bitmask of offsets from the head: bit i is page head+i. Written by
+	 * memory_failure() and emptied by the freeing path (mm/hwpoison.h).
+	 */
+	unsigned raw_hwp __range(0, (1 << NR_PAGES) - 1);
 	/* ghost state */
 	int ghost_refs __range(-REF_MAX, REF_MAX);	/* references taken and not dropped */
 	int ghost_spec __range(0, REF_MAX);		/* of which speculative */

@@ -6,6 +6,12 @@
  * conditional compare-and-swaps (get_page_unless_zero, page_ref_freeze) and
  * blind stores (set_page_count, set_page_refcounted, page_ref_unfreeze). The
  * ghost count ghost_refs follows every reference taken and dropped.
+ *
+ * Try-get forms (KERNEL.md §8 "Try-get forms"): get_page_unless_zero() is one
+ * atomic read-modify-write; page_ref_add_unless() and folio_ref_try_add_rcu()
+ * read the count first and then add with a compare-and-swap loop, two
+ * separate steps. Scenario define PAGE_REF_ADD_UNLESS_BLIND (default 0): 1 is
+ * a planted bug, the add after the read is a blind store of count + nr.
  */
 #ifndef MM_PAGE_REF_H
 #define MM_PAGE_REF_H
@@ -66,6 +72,61 @@ static inline bool get_page_unless_zero(struct page *page)
 		page->ghost_refs++;
 	GHOST { ghost_ro_write |= got && page->vmemmap_ro; }	/* a try-get that reads 0 writes nothing */
 	return got;
+}
+
+#ifndef PAGE_REF_ADD_UNLESS_BLIND
+#define PAGE_REF_ADD_UNLESS_BLIND 0
+#endif
+
+/*
+ * page_ref_add_unless() (include/linux/page_ref.h, 6.1; atomic_add_unless()
+ * as the generic fallback implements it): add @nr unless the count is @u, in
+ * two kinds of steps: read the count; if it is @u fail without writing;
+ * else compare-and-swap it from what was read to that + @nr; if the count
+ * changed in between, start over from the value the CAS found. Between the
+ * read and the CAS the page may be frozen, freed, or have its vmemmap
+ * remapped. On x86 a locked cmpxchg writes its target even when the
+ * comparison fails, so every CAS on a read-only struct page is a write to it
+ * (ghost_ro_write). With PAGE_REF_ADD_UNLESS_BLIND the CAS is replaced by a
+ * blind store of read + @nr (a planted bug: it wipes a concurrent freeze or
+ * put).
+ */
+static inline bool page_ref_add_unless(struct page *page, int nr, int u)
+{
+	int c = atomic_read(&page->_refcount);
+	int old;
+
+	for (;;) {
+		if (c == u) {
+			TRACE(page_ref_add_unless_saw_zero);	/* the count is @u: fail, nothing written */
+			return false;
+		}
+#if PAGE_REF_ADD_UNLESS_BLIND
+		atomic_set(&page->_refcount, c + nr);	/* mutant: read, then blind store */
+		page->ghost_refs += nr;
+		GHOST { ghost_ro_write |= page->vmemmap_ro; }
+		return true;
+#else
+		old = atomic_cmpxchg(&page->_refcount, c, c + nr);
+		GHOST { ghost_ro_write |= page->vmemmap_ro; }	/* a locked cmpxchg always writes */
+		if (old == c) {
+			page->ghost_refs += nr;
+			return true;
+		}
+		TRACE(page_ref_add_unless_cas_lost);	/* the count changed since the read: retry */
+		c = old;
+#endif
+	}
+}
+
+/*
+ * folio_ref_try_add_rcu() (include/linux/page_ref.h, 6.1, !CONFIG_TINY_RCU):
+ * GUP-fast's try-get of @count references, the two-step page_ref_add_unless()
+ * against 0. The caller is in an RCU read section (or has IRQs off).
+ */
+static inline bool folio_ref_try_add_rcu(struct page *page, int count)
+{
+	return page_ref_add_unless(page, count, 0);
 }
 
 /*
