@@ -15,7 +15,8 @@ EXPECTED = {
     "mutant-forget-page": ("violated", {"no_leak": 7}),
     "mutant-free-despite-ref": ("violated", {"buddy_pages_unreferenced": 5, "no_ref_on_frozen": 7,
                                              "VM_BUG_ON@put_page_testzero": 9}),
-    "mutant-blind-store": ("violated", {"no_ref_on_frozen": 4, "VM_BUG_ON@put_page_testzero": 6}),
+    "mutant-blind-store": ("violated", {"no_ref_on_frozen": 4, "VM_BUG_ON@put_page_testzero": 6,
+                                        "hugetlb_free_pages_unreferenced": 18, "refcount_conserved": 18}),
     "frozen-allocator-2025": ("holds", {}),
     "prepatch-6.0": ("holds", {}),
     "free-pages-2020-leak": ("violated", {"no_leak": 11}),
@@ -26,14 +27,67 @@ EXPECTED = {
     "gigantic-freeze-v1-undo": ("violated", {"VM_BUG_ON@put_page_testzero": 11}),
     "gigantic-merged": ("holds", {}),
     "vmemmap-head-6.2-unfrozen": ("violated", {"refcount_conserved": 6, "buddy_pages_unreferenced": 12,
-                                               "VM_BUG_ON@put_page_testzero": 15, "no_leak": 15}),
+                                               "VM_BUG_ON@put_page_testzero": 15, "no_leak": 15,
+                                               "hugetlb_free_pages_unreferenced": 20}),
     "vmemmap-head-6.2-frozen": ("holds", {}),
     "dissolve-2021-race": ("violated", {"domain_overflow": 14, "VM_BUG_ON@free_huge_page": 22,
                                         "VM_BUG_ON@enqueue_huge_page": 27, "not_in_buddy_and_hugetlb_pool": 35}),
     "dissolve-fixed": ("holds", {}),
     "dissolve-vmemmap-restore": ("holds", {}),
     "hugetlb-pool-speculative": ("holds", {}),
+    # the races of KERNEL.md section 9, each as a buggy/fixed pair written with the library
+    "surplus-25182f05ffed-buggy": ("violated", {"hugetlb_free_pages_unreferenced": 31}),
+    "surplus-25182f05ffed-fixed": ("holds", {}),
+    "surplus-5.15-give-up": ("holds", {}),
+    "isolate-0eb2df2b5629-buggy": ("violated", {"VM_BUG_ON@page_huge_active": 23, "VM_BUG_ON@isolate_huge_page": 25}),
+    "isolate-0eb2df2b5629-fixed": ("holds", {}),
+    "hwpoison-405ce051236c-buggy": ("violated", {"mf_poison_on_right_page": 28}),
+    "hwpoison-405ce051236c-fixed": ("holds", {}),
+    "hvo-32c877191e02-buggy": ("violated", {"no_write_to_readonly_struct_page": 22}),
+    "hvo-32c877191e02-fixed": ("holds", {}),
+    "hvo-d8f5f7e445f0-buggy": ("violated", {"no_write_to_readonly_struct_page": 4}),
+    "hvo-d8f5f7e445f0-fixed": ("holds", {}),
+    "hvo-d8f5f7e445f0-residual": ("violated", {"no_write_to_readonly_struct_page": 11}),
+    "hwpoison-5596d9e8b553-buggy": ("violated", {"raw_hwp_not_leaked": 46}),
+    "hwpoison-5596d9e8b553-fixed": ("holds", {}),
+    # RCU, THP split, GUP-fast and the two-step try-get
+    "split-gup-fast": ("holds", {}),
+    "split-gup-fast-two-step": ("holds", {}),
+    "split-gup-fast-no-head-recheck": ("violated", {"gup_pin_on_page_head": 25, "mapped_page_not_free": 31,
+                                                    "VM_BUG_ON@put_page_testzero": 32}),
+    "tryget-two-step-freeze": ("holds", {}),
+    "tryget-blind-store-freeze": ("violated", {"no_ref_on_frozen": 5, "VM_BUG_ON@page_ref_unfreeze": 7,
+                                               "refcount_conserved": 8, "VM_BUG_ON@put_page_testzero": 12,
+                                               "buddy_pages_unreferenced": 12, "no_use_after_free": 14}),
+    "rcu-vmemmap-walker": ("holds", {}),
+    "rcu-vmemmap-walker-no-sync": ("violated", {"no_write_to_readonly_struct_page": 11}),
 }
+
+# the six races of KERNEL.md section 9: (buggy, fixed) scenarios, the harm the buggy one
+# must show, and the REACHABLE property through which the fixed one reaches the race window
+RACE_PAIRS = {
+    "25182f05ffed": ("surplus-25182f05ffed-buggy", "surplus-25182f05ffed-fixed", "hugetlb_free_pages_unreferenced"),
+    "0eb2df2b5629": ("isolate-0eb2df2b5629-buggy", "isolate-0eb2df2b5629-fixed", "VM_BUG_ON@isolate_huge_page"),
+    "405ce051236c": ("hwpoison-405ce051236c-buggy", "hwpoison-405ce051236c-fixed", "mf_poison_on_right_page"),
+    "32c877191e02": ("hvo-32c877191e02-buggy", "hvo-32c877191e02-fixed", "no_write_to_readonly_struct_page"),
+    "d8f5f7e445f0": ("hvo-d8f5f7e445f0-buggy", "hvo-d8f5f7e445f0-fixed", "no_write_to_readonly_struct_page"),
+    "5596d9e8b553": ("hwpoison-5596d9e8b553-buggy", "hwpoison-5596d9e8b553-fixed", "raw_hwp_not_leaked"),
+}
+
+
+@pytest.mark.parametrize("commit", sorted(RACE_PAIRS))
+def test_race_pair(commit):
+    """The buggy form is caught with the harm; the fixed one holds and reaches the race window."""
+    buggy, fixed, harm = RACE_PAIRS[commit]
+    assert commit in (EXAMPLES / f"{buggy}.toml").read_text() and commit in (EXAMPLES / f"{fixed}.toml").read_text()
+    rb = check_file(EXAMPLES / f"{buggy}.toml")
+    assert rb.ok and harm in violated(rb)
+    rf = check_file(EXAMPLES / f"{fixed}.toml")
+    assert rf.ok and rf.verdict == "holds"
+    reached = [p for p in rf.properties if p.kind == "reachable" and p.status == "reached"]
+    assert reached, f"{fixed} reaches no REACHABLE property"
+    # the window is really the race: the witness of some reached property interleaves two threads
+    assert any(len({s.thread for s in p.witness.steps}) >= 2 for p in reached)
 
 
 def test_every_example_is_listed():

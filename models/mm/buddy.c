@@ -151,9 +151,11 @@ void __free_pages(struct page *page, int order)
 
 	if (put_page_testzero(page))
 		free_the_page(page, order);
-	else if (!head)
+	else if (!head) {
+		TRACE(free_pages_upper_freed);	/* another holder keeps the first page */
 		while (order-- > 0)
 			free_the_page(page + (1 << order), order);
+	}
 #else
 	if (put_page_testzero(page))
 		free_the_page(page, order);

@@ -103,6 +103,7 @@ out_error:
 	}
 	__clear_bit(PG_head, &page->flags);
 	GHOST { ghost_gigantic_prep_failed = true; }
+	TRACE(gigantic_prep_failed);
 	return false;
 }
 

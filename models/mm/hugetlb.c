@@ -168,6 +168,7 @@ retry:
 			goto retry;
 		}
 		ghost_alloc_gave_up = true;
+		TRACE(hugetlb_alloc_gave_up);
 		pr_warn("HugeTLB head page unexpected inflated ref count\n");
 		return NULL;
 	}
