@@ -61,10 +61,11 @@ class HugemcError(Exception):
         if text is not None and self.loc is not None:
             num = str(self.loc.line) if self.loc.line else ""
             pad = " " * len(num)
-            lines.append(f" {num} | {text.rstrip()}")
-            if self.loc.col:
+            text, col = quote_window(text.rstrip(), self.loc.col)
+            lines.append(f" {num} | {text}")
+            if col:
                 # keep tabs so the caret lines up under the offending column
-                prefix = "".join(c if c == "\t" else " " for c in text[: self.loc.col - 1])
+                prefix = "".join(c if c == "\t" else " " for c in text[: col - 1])
                 lines.append(f" {pad} | {prefix}^")
         if self.hint:
             lines.append(f"hint: {self.hint}")
@@ -74,8 +75,28 @@ class HugemcError(Exception):
         return self.render()
 
 
+QUOTE_MAX = 200  # a diagnostic quotes at most this many characters of a source line
+
+
+def quote_window(text: str, col: int) -> tuple[str, int]:
+    """At most QUOTE_MAX characters of ``text`` around column ``col`` (1-based), and the column in them."""
+    if len(text) <= QUOTE_MAX:
+        return text, col
+    start = max(0, min(col - 1 - QUOTE_MAX // 2, len(text) - QUOTE_MAX)) if col else 0
+    cut = text[start:start + QUOTE_MAX]
+    pre = "…" if start > 0 else ""
+    post = "…" if start + QUOTE_MAX < len(text) else ""
+    return pre + cut + post, (col - start + len(pre)) if col else 0
+
+
 def read_source_line(file: str, line: int) -> str | None:
-    """Return line ``line`` (1-based) of ``file``, or None if unreadable."""
+    """Return line ``line`` (1-based) of ``file``, or None if unreadable (never from /proc, /sys, /dev)."""
+    try:
+        rp = Path(file).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if any(rp.is_relative_to(d) for d in ("/proc", "/sys", "/dev")) or not rp.is_file():
+        return None
     try:
         with open(file, encoding="utf-8", errors="replace") as fh:
             for i, text in enumerate(fh, 1):

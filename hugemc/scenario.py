@@ -66,6 +66,7 @@ class Scenario:
     bounds: Bounds
     text: str = field(repr=False, default="")
     strategy_given: bool = False  # the scenario's [check] names a strategy
+    allowed_roots: tuple[Path, ...] = ()  # folders models, properties and includes may come from
 
     def key_loc(self, key: str) -> SourceLoc:
         """Location of ``key = ...`` in the scenario file (for messages)."""
@@ -127,11 +128,84 @@ def parse_size(v) -> int:
     return int(float(m.group(1)) * mult)
 
 
-def resolve_file(name: str, base: Path, search: list[Path], what: str, path: Path, text: str, key: str) -> Path:
-    """Find a model or property file: the scenario's folder, then the search path."""
+NEVER_READ = (Path("/proc"), Path("/sys"), Path("/dev"))
+MAX_THREADS = 64  # more threads than this cannot be meant for an exhaustive search
+
+
+def _one_line_code(path, text, key, code: str, what: str) -> None:
+    """A thread's call or init is one C expression or statement: no newline, no directive."""
+    if "\n" in code or "\r" in code or "#" in code or len(code) > 2000:
+        raise _err(path, text, key, f"{what} must be one C call on one line",
+                   hint="write it as \"entry(args)\"; put more code in a model function and call that")
+
+
+def project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding pyproject.toml, hugemc.toml or .git."""
+    try:
+        d = start.resolve()
+    except OSError:
+        return None
+    for c in [d, *d.parents]:
+        if any((c / n).exists() for n in ("pyproject.toml", "hugemc.toml", ".git")):
+            return c
+    return None
+
+
+def allowed_roots(scenario_dir: Path, trusted: list[Path]) -> tuple[Path, ...]:
+    """Where a scenario may read C files from: its folder, its project, the library, -I folders.
+
+    Models come from pull requests in CI: a scenario never reads (or echoes in a
+    diagnostic) a file outside these folders, and never one under /proc, /sys or /dev.
+    """
+    roots = [scenario_dir, models_dir(), properties_dir(), prelude_dir(), *trusted]
+    for start in (scenario_dir, Path.cwd()):
+        r = project_root(start)
+        if r is not None and r != Path("/"):
+            roots.append(r)
+    out: list[Path] = []
+    for r in roots:
+        try:
+            rr = r.resolve()
+        except OSError:
+            continue
+        if rr not in out:
+            out.append(rr)
+    return tuple(out)
+
+
+def path_allowed(p: Path | str, roots) -> bool:
+    """Whether file ``p`` (symbolic links resolved) lies inside one of ``roots`` and outside /proc, /sys, /dev."""
+    try:
+        rp = Path(p).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return False
+    if any(rp == n or rp.is_relative_to(n) for n in NEVER_READ):
+        return False
+    return any(rp.is_relative_to(r) for r in roots)
+
+
+def refused_hint(what: str) -> str:
+    """How to allow a file outside the allowed folders."""
+    return (f"{what} are read only from the scenario's folder, its project (the folder of pyproject.toml, "
+            "hugemc.toml or .git), the shipped library and folders named with -I/--include; "
+            "/proc, /sys and /dev never")
+
+
+def resolve_file(name: str, base: Path, search: list[Path], what: str, path: Path, text: str, key: str,
+                 roots: tuple[Path, ...] = ()) -> Path:
+    """Find a model or property file: the scenario's folder, then the search path (inside ``roots``)."""
+    if len(name) > 1024 or "\0" in name:
+        raise _err(path, text, key, f"{what} file name is too long or not a path", hint="name a .c file")
     for d in [base] + search:
-        p = (d / name)
-        if p.is_file():
+        try:
+            p = (d / name)
+            found = p.is_file()
+        except (OSError, ValueError):
+            found = False
+        if found:
+            if roots and not path_allowed(p, roots):
+                raise _err(path, text, key, f"{what} file '{name}' is outside the allowed folders",
+                           hint=refused_hint("model and property files"))
             return p
     raise _err(path, text, key, f"{what} file '{name}' not found",
                hint="searched: " + ", ".join(str(d) for d in [base] + search))
@@ -171,6 +245,11 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
     if not isinstance(inc, list) or not all(isinstance(x, str) for x in inc):
         raise _err(path, text, "include", "'include' must be a list of folders")
     include_dirs = tuple([(base / x) for x in inc] + extra)
+    roots = allowed_roots(base, extra)
+    for x in inc:
+        if len(x) > 1024 or not path_allowed(base / x, roots):
+            raise _err(path, text, "include", f"include folder '{x[:200]}' is outside the allowed folders",
+                       hint=refused_hint("include folders"))
 
     def strlist(key, required=False):
         v = data.get(key)
@@ -187,9 +266,9 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
 
     search_models = list(include_dirs) + [models_dir()]
     search_props = list(include_dirs) + [properties_dir(), models_dir()]
-    models = tuple(resolve_file(m, base, search_models, "model", path, text, "models")
+    models = tuple(resolve_file(m, base, search_models, "model", path, text, "models", roots)
                    for m in strlist("models", required=True))
-    pfiles = tuple(resolve_file(m, base, search_props, "property", path, text, "property_files")
+    pfiles = tuple(resolve_file(m, base, search_props, "property", path, text, "property_files", roots)
                    for m in strlist("property_files"))
     props = data.get("properties")
     if props is not None:
@@ -228,9 +307,16 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
                 raise _err(path, text, tname, f"thread '{tname}': count must be a positive integer")
         else:
             raise _err(path, text, tname, f"thread '{tname}' must be \"entry()\" or {{ call = ..., count = N }}")
+        _one_line_code(path, text, tname, call, f"thread '{tname}'")
+        if count > MAX_THREADS:
+            raise _err(path, text, tname, f"thread '{tname}': count = {count} threads cannot be meant",
+                       hint=f"at most {MAX_THREADS} threads: explicit-state search grows exponentially with them")
         raw = text.splitlines()[line - 1] if line else ""
         ccol = raw.find(call) + 1 if call in raw else col
         threads.append(ThreadSpec(tname, call, count, line, ccol))
+    if sum(t.count for t in threads) > MAX_THREADS:
+        raise _err(path, text, "threads", f"{sum(t.count for t in threads)} threads cannot be meant",
+                   hint=f"at most {MAX_THREADS} threads: explicit-state search grows exponentially with them")
 
     defines = data.get("defines", {})
     if not isinstance(defines, dict):
@@ -249,6 +335,8 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
     init = data.get("init")
     if init is not None and not isinstance(init, str):
         raise _err(path, text, "init", "'init' must be a call such as \"setup()\"")
+    if init is not None:
+        _one_line_code(path, text, "init", init, "'init'")
     fatal = data.get("fatal_warnings", False)
     if not isinstance(fatal, bool):
         raise _err(path, text, "fatal_warnings", "'fatal_warnings' must be true or false")
@@ -284,6 +372,7 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
         path=path, name=name, description=str(data.get("description", "")), models=models,
         property_files=pfiles, properties=props, expect_holds=holds, expect_violated=violated,
         threads=tuple(threads), defines=dict(defines), domains=dict(domains), include_dirs=include_dirs,
+        allowed_roots=roots,
         init=init, init_line=find_key(text, "init")[0], fatal_warnings=fatal, strategy=strategy,
         bounds=bounds, text=text, strategy_given="strategy" in check)
 

@@ -37,3 +37,88 @@ def test_include_folder_must_exist(tmp_path):
     p = write_scenario(tmp_path, src, {"t": "t()"})
     r = run_cli("check", "-I", str(tmp_path / "missing"), str(p))
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+# -- a model cannot read what it should not ----------------------------------------------------
+
+def _scenario(tmp_path, text, c_src="void t(void) { }\n"):
+    (tmp_path / "m.c").write_text(c_src)
+    p = tmp_path / "s.toml"
+    p.write_text(text)
+    return p
+
+
+def test_model_outside_the_allowed_folders_is_refused(tmp_path):
+    p = _scenario(tmp_path, 'models = ["/etc/passwd"]\nexpect = "holds"\n[threads]\nt = "t()"\n')
+    with pytest.raises(HugemcError, match="outside the allowed folders") as e:
+        load_scenario(p)
+    assert "root:" not in e.value.render()  # nothing of the file is echoed
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd"])
+def test_include_outside_the_allowed_folders_is_refused(tmp_path, target):
+    p = _scenario(tmp_path, 'models = ["m.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n',
+                  f'#include "{target}"\nvoid t(void) {{ }}\n')
+    with pytest.raises(HugemcError, match="refused") as e:
+        build_program(load_scenario(p))
+    text = e.value.render()
+    assert "PATH=" not in text and "root:" not in text
+    r = run_cli("check", str(p))
+    assert r.returncode == 2 and "PATH=" not in r.stdout + r.stderr
+
+
+def test_symlink_out_of_the_project_is_refused(tmp_path):
+    (tmp_path / "evil.c").symlink_to("/etc/passwd")
+    p = _scenario(tmp_path, 'models = ["evil.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n')
+    with pytest.raises(HugemcError, match="outside the allowed folders"):
+        load_scenario(p)
+
+
+def test_include_through_a_thread_call_is_refused(tmp_path):
+    p = _scenario(tmp_path, 'models = ["m.c"]\nexpect = "holds"\n[threads]\n'
+                            't = """t();\n#include "/etc/passwd"\n"""\n')
+    with pytest.raises(HugemcError, match="one C call on one line"):
+        load_scenario(p)
+    p = _scenario(tmp_path, 'models = ["m.c"]\nexpect = "holds"\ninit = "t() # x"\n[threads]\nt = "t()"\n')
+    with pytest.raises(HugemcError, match="one C call on one line"):
+        load_scenario(p)
+
+
+def test_library_and_project_files_are_allowed(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "h.h").write_text("int g __range(0, 1);\n")
+    (tmp_path / "sc").mkdir()
+    (tmp_path / "sc" / "m.c").write_text('#include "../inc/h.h"\n#include "mm/page.h"\nvoid t(void) { g = 1; }\n')
+    p = tmp_path / "sc" / "s.toml"
+    p.write_text('models = ["m.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n')
+    build_program(load_scenario(p))  # the project root (pyproject.toml) and the library are allowed
+
+
+def test_a_diagnostic_quotes_at_most_200_characters(tmp_path):
+    src = "int g __range(0, 3); int x" + "0" * 300 + " @;\nvoid t(void) { }\n"
+    p = _scenario(tmp_path, 'models = ["m.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n', src)
+    with pytest.raises(HugemcError) as e:
+        build_program(load_scenario(p))
+    quoted = e.value.render().splitlines()[1]
+    assert len(quoted) < 220 and quoted.rstrip().endswith("@;")
+
+
+def test_thread_count_that_cannot_be_meant(tmp_path):
+    p = _scenario(tmp_path, 'models = ["m.c"]\nexpect = "holds"\n[threads]\nt = { call = "t()", count = 1000 }\n')
+    with pytest.raises(HugemcError, match="cannot be meant"):
+        load_scenario(p)
+
+
+def test_or_of_and_chains_compiles_in_linear_time(tmp_path):
+    """Code generation joins branches without walking every path (30 terms: 2**30 paths)."""
+    terms = " || ".join(f"T({k})" for k in range(30))
+    src = ("int a __range(0, 15); int b __range(0, 15); int c __range(0, 15); int d __range(0, 15);\n"
+           "void t(void) { a = 1; }\n"
+           "#define T(k) (a == (k) + 2 && b == (k) + 2 && c == (k) + 2 && d == (k) + 2)\n"
+           f"INVARIANT(inv) {{ return !({terms}); }}\n")
+    p = _scenario(tmp_path, 'models = ["m.c"]\nproperty_files = ["m.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n',
+                  src)
+    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", str(p)], capture_output=True, text=True,
+                       timeout=120)  # exponential: 2**30 paths would never finish
+    assert r.returncode == 0, r.stdout + r.stderr

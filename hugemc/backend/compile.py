@@ -607,22 +607,45 @@ class _Gen:
         nodes = r.nodes
         a, b = ir.node_successors(nodes[n])
 
-        def must_reach(x: int, j: int) -> bool:
-            on: set[int] = set()  # nodes on the current path: meeting one again is a loop
+        memo: dict[int, dict[int, bool]] = {}
 
-            def visit(y: int) -> bool:
-                if y == j or isinstance(nodes[y], Exit):
-                    return True
-                if y == n or y in on:
-                    return False
-                on.add(y)
-                ok = all(visit(z) for z in ir.node_successors(nodes[y]))
-                on.discard(y)
-                return ok
-            try:
-                return visit(x)
-            except RecursionError:
-                return False
+        def must_reach(x: int, j: int) -> bool:
+            """Every path from x reaches j (or returns) without a loop or n: linear, memoised per j.
+
+            A node met again while on the DFS stack lies on a cycle, so it is False
+            whatever the path that led there: the memo is sound for both answers.
+            """
+            done = memo.setdefault(j, {})
+            if x in done:
+                return done[x]
+            if x == j or isinstance(nodes[x], Exit) or x == n:
+                done[x] = x != n
+                return done[x]
+            on = {x}
+            stack = [(x, iter(ir.node_successors(nodes[x])), True)]
+            while stack:
+                y, succ, ok = stack[-1]
+                z = next(succ, None)
+                if z is None or not ok:
+                    stack.pop()
+                    on.discard(y)
+                    done[y] = ok
+                    if stack:
+                        py, psucc, pok = stack[-1]
+                        stack[-1] = (py, psucc, pok and ok)
+                    continue
+                if z == j or isinstance(nodes[z], Exit):
+                    continue
+                if z == n or z in on:
+                    stack[-1] = (y, succ, False)
+                    continue
+                if z in done:
+                    if not done[z]:
+                        stack[-1] = (y, succ, False)
+                    continue
+                on.add(z)
+                stack.append((z, iter(ir.node_successors(nodes[z])), True))
+            return done[x]
 
         found = None
         seen = {a, b}

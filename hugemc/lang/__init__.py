@@ -65,7 +65,7 @@ def build_program(sc: Scenario) -> Program:
     root_text = "\n".join(lines) + "\n"
     include_dirs = [sc.path.parent] + list(sc.include_dirs) + [models_dir(), properties_dir(), prelude_dir()]
     defines = dict(sc.defines)
-    pp = preprocess(root_text, root_name, include_dirs, defines)
+    pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None)
     text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
     text, ranges = extract_ranges(text)
     source_lines = {}

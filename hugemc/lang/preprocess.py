@@ -77,7 +77,7 @@ class Preprocessed:
 
 
 def preprocess(root_text: str, root_name: str, include_dirs: Sequence[str | Path],
-               defines: Mapping[str, str | int | bool] = {}) -> Preprocessed:
+               defines: Mapping[str, str | int | bool] = {}, allowed_roots=None) -> Preprocessed:
     """Preprocess ``root_text`` (shown as ``root_name``) and return the result.
 
     ``include_dirs`` are searched in order for ``#include`` (after the
@@ -87,9 +87,13 @@ def preprocess(root_text: str, root_name: str, include_dirs: Sequence[str | Path
     predefined object-like macros: ``True``/``False`` become ``1``/``0``,
     integers their decimal spelling, strings their replacement text.
 
+    ``allowed_roots`` (folders), when given, bound what ``#include`` may read:
+    a file outside them, or under /proc, /sys or /dev, is refused.
+
     Raises :class:`HugemcError` for every problem in the input.
     """
     pp = _Preprocessor([str(d) for d in include_dirs])
+    pp.allowed_roots = allowed_roots
     for name, value in defines.items():
         pp.define_external(name, value, root_name)
     pp.run_root(root_text, root_name)
@@ -379,6 +383,7 @@ def _quote(s: str) -> str:
 class _Preprocessor:
     def __init__(self, include_dirs: list[str]) -> None:
         self.include_dirs = include_dirs
+        self.allowed_roots = None  # folders #include may read from (None: anywhere)
         self.macros: dict[str, _Macro] = {}
         self.out: list[str] = []
         self.files: list[str] = []
@@ -978,6 +983,11 @@ class _Preprocessor:
             else:
                 hint = "no include directories were given"
             raise self.tok_error(f"include file '{fname}' not found", first, hint=hint)
+        if self.allowed_roots is not None:
+            from ..scenario import path_allowed, refused_hint
+            if not path_allowed(found, self.allowed_roots):
+                raise self.tok_error(f"#include of '{fname[:200]}' refused: it is outside the allowed folders",
+                                     first, hint=refused_hint("included files"))
         key = self._key(found)
         after = line.line + line.nlines
         if key in self.once:
