@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -16,6 +20,7 @@ from .explore import Limits, bfs, dfs
 from .explore.trace import build_trace
 from .ir.interp import Fault
 from .lang import build_program
+from .explore.common import peak_rss_bytes
 from .result import PropertyResult, ScenarioResult, Stats, Violation
 from .scenario import Scenario, load_scenario
 
@@ -69,27 +74,82 @@ def error_result(path: Path, err: HugemcError) -> ScenarioResult:
                           error=err.render(), problems=[err.message])
 
 
+class TimeUp(Exception):
+    """The scenario's time limit ran out in the middle of a phase."""
+
+
+@contextmanager
+def run_deadline(seconds: float | None):
+    """Raise :class:`TimeUp` when ``seconds`` have passed (main thread only; a grace of 0.5 s
+    lets the search stop by itself first, with its statistics)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum, frame):
+        raise TimeUp()
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds + 0.5)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def incomplete_result(path: Path, name: str, phase: str, limit: float, started: float,
+                      expected=None) -> ScenarioResult:
+    """The result of a scenario whose time limit ran out before the search could report (exit 3)."""
+    seconds = time.monotonic() - started
+    stats = Stats(seconds=seconds, peak_rss_bytes=peak_rss_bytes(), complete=False, limit="time_limit")
+    return ScenarioResult(name=name, file=display_path(path), verdict="incomplete", expected=expected, ok=False,
+                          stats=stats, problems=[f"time limit of {limit:g} s reached while {phase}: "
+                                                 "the verdict is incomplete"])
+
+
 def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
                    progress: Callable | None = None) -> ScenarioResult:
-    """Check one scenario file; input errors become a result with verdict ``error``."""
+    """Check one scenario file; input errors become a result with verdict ``error``.
+
+    ``--time-limit`` bounds the whole check, from reading the scenario to
+    building the traces: a run cut short in any phase is ``incomplete``.
+    """
     path = Path(path)
+    started = time.monotonic()
+    phase = ["reading the scenario"]
+    sc = None
     try:
         sc = load_scenario(path, list(opt.include))
     except HugemcError as e:
         return error_result(path, e)
+    limit = scenario_limits(sc, opt).time_limit
     try:
-        program = build_program(sc)
-    except HugemcError as e:
-        return replace(error_result(path, e), name=sc.name)
-    return check_program(sc, program, opt, progress)
+        with run_deadline(limit):
+            phase[0] = "compiling the models"
+            try:
+                program = build_program(sc)
+            except HugemcError as e:
+                return replace(error_result(path, e), name=sc.name)
+            return check_program(sc, program, opt, progress, started=started, phase=phase)
+    except TimeUp:
+        expected = "holds" if sc.expect_holds else list(sc.expect_violated)
+        return incomplete_result(path, sc.name, phase[0], limit, started, expected)
 
 
 def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOptions(),
-                  progress: Callable | None = None) -> ScenarioResult:
-    """Explore a compiled scenario and judge it against its expectation."""
+                  progress: Callable | None = None, started: float | None = None,
+                  phase: list | None = None) -> ScenarioResult:
+    """Explore a compiled scenario and judge it against its expectation.
+
+    ``started`` (``time.monotonic()``) is when the scenario's check began, so
+    that the time limit counts the phases before the search; ``phase[0]`` is
+    kept up to date with what the check is doing.
+    """
+    phase = phase if phase is not None else [""]
+    phase[0] = "generating code"
     model = compile_program(program)
     strategy = opt.strategy or (sc.strategy if sc.strategy_given else dict(opt.suite_defaults).get("strategy", "bfs"))
-    limits = scenario_limits(sc, opt)
+    limits = replace(scenario_limits(sc, opt), started=started)
     expected = "holds" if sc.expect_holds else list(sc.expect_violated)
     por, symmetry = search_option(opt, "por", False), search_option(opt, "symmetry", False)
     store, workers = search_option(opt, "store", "memory"), search_option(opt, "workers", 1)
@@ -102,6 +162,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     if por or symmetry:
         from .explore.reduce import Reduction
         reduce = Reduction(model, por=por, symmetry=symmetry)
+    phase[0] = "searching"
     try:
         if strategy == "dfs":
             raw = dfs(model, limits, progress, reduce=reduce)
@@ -116,6 +177,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                           None if loc is None else _sloc(loc), hint="fix the init routine")
         return replace(error_result(sc.path, err), name=sc.name)
 
+    phase[0] = "building the counterexamples"
     violations = []
     for name, found in raw.violations.items():
         trace = build_trace(program, model.interp, found)

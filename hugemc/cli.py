@@ -8,6 +8,7 @@ traceback); 3 a search was cut short by a limit.
 from __future__ import annotations
 
 import io
+import math
 import re
 import sys
 import tomllib
@@ -36,7 +37,8 @@ def result_code(r: ScenarioResult) -> int:
         return EXIT_INPUT
     if r.ok:
         return EXIT_OK
-    if not r.stats.complete and all(p.startswith(("search cut short", "hash compaction")) for p in r.problems):
+    if not r.stats.complete and all(p.startswith(("search cut short", "hash compaction", "time limit"))
+                                    for p in r.problems):
         return EXIT_INCOMPLETE
     return EXIT_FAIL
 
@@ -202,8 +204,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         sys.exit(EXIT_INPUT)
     for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit),
                       ("--jobs", jobs), ("--baseline-threshold", baseline_threshold), ("--workers", workers)):
-        if val is not None and val <= 0:
-            err_console.print(f"error: {name} must be positive")
+        if val is not None and (not math.isfinite(val) or val <= 0):
+            err_console.print(f"error: {name} must be a positive, finite number (got {val})")
             sys.exit(EXIT_INPUT)
     extra = _parse_reports(reports)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),

@@ -7,6 +7,7 @@ in it is executed as Python. See docs/scenarios.md for the format.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -118,7 +119,9 @@ def _err(path, text, key, msg, hint=None):
 
 
 def parse_size(v) -> int:
-    """'2G', '512M', '100k' or a number of bytes."""
+    """'2G', '512M', '100k' or a number of bytes (never a boolean)."""
+    if isinstance(v, bool):
+        raise ValueError(v)
     if isinstance(v, int):
         return v
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*", str(v))
@@ -354,7 +357,7 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
         bounds = Bounds(
             max_states=_opt_int(check.get("max_states")),
             max_depth=_opt_int(check.get("max_depth")),
-            time_limit=float(check["time_limit"]) if "time_limit" in check else None,
+            time_limit=_opt_seconds(check["time_limit"]) if "time_limit" in check else None,
             max_memory=parse_size(check["max_memory"]) if "max_memory" in check else None,
         )
         if (bounds.time_limit is not None and bounds.time_limit <= 0) or \
@@ -380,9 +383,16 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
 def _opt_int(v):
     if v is None:
         return None
-    if not isinstance(v, int) or v <= 0:
+    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
         raise ValueError(v)
     return v
+
+
+def _opt_seconds(v) -> float:
+    """A positive, finite number of seconds (not a boolean, not nan or inf)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise ValueError(v)
+    return float(v)
 
 
 def thread_names(sc: Scenario) -> list[tuple[str, str, ThreadSpec]]:

@@ -122,3 +122,64 @@ def test_or_of_and_chains_compiles_in_linear_time(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", str(p)], capture_output=True, text=True,
                        timeout=120)  # exponential: 2**30 paths would never finish
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# -- limits bound the whole run ------------------------------------------------------------------
+
+def test_endless_local_loop_is_found_quickly_and_the_time_limit_covers_every_phase(tmp_path):
+    src = "int g __range(0, 3);\nvoid t(void) { while (1) { } }\nvoid u(void) { g = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()", "u": "u()"})
+    r = run_cli("check", str(p), "--time-limit", "20", "--format", "json")
+    import json
+    sc = json.loads(r.stdout)["scenarios"][0]
+    assert sc["verdict"] == "violated" and sc["violations"][0]["kind"] == "assertion"
+    assert "without ending" in sc["violations"][0]["message"]
+    from conftest import EXAMPLES
+    r = run_cli("check", str(EXAMPLES / "seed-merged.toml"), "--time-limit", "0.000001")
+    assert r.returncode == 3 and "time limit" in r.stdout
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_limits_must_be_positive_finite_numbers(tmp_path, value):
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    r = run_cli("check", str(p), "--time-limit", value)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("check", ["time_limit = true", "max_states = true", "time_limit = nan",
+                                   "max_memory = false"])
+def test_scenario_bounds_reject_booleans_and_nan(tmp_path, check):
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    p.write_text(p.read_text() + f"[check]\n{check}\n")
+    with pytest.raises(HugemcError, match="bad value in \\[check\\]"):
+        load_scenario(p)
+
+
+@pytest.mark.parametrize("strategy", ["bfs", "dfs"])
+def test_max_states_and_max_depth_equal_to_the_space_are_complete(strategy):
+    from conftest import EXAMPLES, check_file
+    full = check_file(EXAMPLES / "seed-merged.toml", strategy=strategy)
+    n, d = full.stats.states, full.stats.depth
+    assert check_file(EXAMPLES / "seed-merged.toml", strategy=strategy, max_states=n).verdict == "holds"
+    assert check_file(EXAMPLES / "seed-merged.toml", strategy=strategy, max_states=n - 1).verdict == "incomplete"
+    assert check_file(EXAMPLES / "seed-merged.toml", strategy=strategy, max_depth=d).verdict == "holds"
+    assert check_file(EXAMPLES / "seed-merged.toml", strategy=strategy, max_depth=d - 1).verdict == "incomplete"
+
+
+@pytest.mark.parametrize("src, message", [
+    ("int a[1 << 62];\nvoid t(void) { a[0] = 1; }\n", "cannot be meant"),
+    ("int g __range(0, 1000000000000);\nvoid t(void) { g = 1; }\n", "too wide"),
+    ("int g __range(0, 7);\nvoid t(void) { g = nondet_int(0, 1000000000) > 3; }\n", "cannot be meant"),
+    ("int g __range(0, 99999999999999999999999999999999999999999);\nvoid t(void) { g = 1; }\n", "too large"),
+])
+def test_sizes_that_cannot_be_meant(tmp_path, src, message):
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match=message) as e:
+        build_program(load_scenario(p))
+    assert e.value.loc is not None and e.value.loc.line >= 1 and e.value.hint
+
+
+def test_a_cap_can_be_raised_with_a_define(tmp_path):
+    src = "int a[5000];\nvoid t(void) { a[0] = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_ARRAY": 8192})
+    build_program(load_scenario(p))

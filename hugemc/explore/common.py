@@ -21,6 +21,7 @@ class Limits:
     max_depth: int | None = None
     time_limit: float | None = None
     max_memory: int | None = None
+    started: float | None = None  # time.monotonic() when the scenario's check began: limits count from there
 
 
 @dataclass
@@ -186,6 +187,7 @@ class Clock:
     def __init__(self, limits: Limits, progress: Progress | None) -> None:
         self.limits = limits
         self.start = time.monotonic()
+        self.origin = limits.started if limits.started is not None else self.start  # the time limit counts from here
         self.progress = progress
         self.next_report = self.start + 0.25
 
@@ -199,7 +201,7 @@ class Clock:
             self.progress(states, transitions, depth, now - self.start)
             self.next_report = now + 0.25
         lim = self.limits
-        if lim.time_limit is not None and now - self.start > lim.time_limit:
+        if lim.time_limit is not None and now - self.origin > lim.time_limit:
             return "time_limit"
         if lim.max_memory is not None and rss_bytes() > lim.max_memory:
             return "max_memory"

@@ -48,14 +48,16 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             if succ_stack[-1] is None:
                 s = stack[-1]
                 res: list = []
-                if max_depth is not None and len(stack) > max_depth:
-                    r.complete, r.limit = False, "max_depth"
-                else:
-                    expand(s, res, errs, warns)
-                    if sym:
-                        res = [canon(x) for x in res]
-                if not res and not errs and not all_done(s) and r.limit != "max_depth":
+                expand(s, res, errs, warns)
+                if sym:
+                    res = [canon(x) for x in res]
+                if not res and not errs and not all_done(s):
                     chk.on_deadlock(s, path)
+                if max_depth is not None and len(stack) > max_depth:
+                    # at the depth limit: this state is checked, nothing beyond it is stored (as BFS)
+                    if any(x not in visited for x in res):
+                        r.complete, r.limit = False, "max_depth"
+                        res = [x for x in res if x in visited]  # counted, never entered
                 if errs:
                     chk.on_errors(errs, path)
                     errs.clear()
@@ -79,14 +81,14 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                 stack.pop()
                 succ_stack.pop()
                 continue
+            if max_states is not None and len(visited) >= max_states:
+                r.complete, r.limit = False, "max_states"  # a state beyond the limit exists (as BFS)
+                break
             t = todo.pop()
             visited.add(t)
             stack.append(t)
             succ_stack.append(None)  # type: ignore[arg-type]
             chk.on_state(t, path)
-            if max_states is not None and len(visited) >= max_states:
-                r.complete, r.limit = False, "max_states"
-                break
         if not r.complete and r.limit in ("time_limit", "max_memory", "max_states"):
             break
     r.states = len(visited)

@@ -19,6 +19,7 @@ from . import (
 from .steps import ThreadPlan, stops_before, thread_plan
 
 MAX_NODES_PER_STEP = 100_000
+LOOP_CHECK_AFTER = 1_000  # nodes in one step after which a repeated (pc, state) is an endless loop
 
 
 class Fault(Exception):
@@ -299,7 +300,18 @@ class Interpreter(Evaluator):
         thread = self.p.threads[tid]
         plan = self.plans[tid]
         nodes = thread.nodes
+        seen: set | None = None  # after a while: (pc, state) pairs of this deterministic walk
         while True:
+            if budget > LOOP_CHECK_AFTER:
+                # a walk is deterministic between choices: meeting the same pc and state again
+                # means the step never ends; say so now instead of after MAX_NODES_PER_STEP
+                key = (pc, units_done, tuple(vec))
+                if seen is None:
+                    seen = set()
+                if key in seen:
+                    budget = MAX_NODES_PER_STEP + 1
+                else:
+                    seen.add(key)
             if budget > MAX_NODES_PER_STEP:
                 out.append(Outcome(tid, None, ops, Fault(
                     ASSERTION, f"a step ran more than {MAX_NODES_PER_STEP} operations without ending "

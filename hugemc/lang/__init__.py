@@ -75,7 +75,7 @@ def build_program(sc: Scenario) -> Program:
         ast = _Parser().parse(text, filename=root_name)
     except c_parser.ParseError as e:
         raise _parse_error(str(e), source_lines) from None
-    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc),
+    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **_caps(sc),
                    library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
     for k, (lo, hi) in sc.domains.items():
@@ -121,6 +121,25 @@ def build_program(sc: Scenario) -> Program:
                 hint = did_you_mean(p, list(available) + list(BUILTIN_PROPERTIES) + list(sites))
             raise HugemcError(f"'expect' names unknown property '{p}'", sc.key_loc("expect"), hint=hint)
     return program
+
+
+_CAPS = {"HUGEMC_MAX_ARRAY": "max_array", "HUGEMC_MAX_DOMAIN": "max_domain", "HUGEMC_MAX_NONDET": "max_nondet"}
+
+
+def _caps(sc: Scenario) -> dict:
+    """Size caps raised by the scenario's defines (HUGEMC_MAX_ARRAY, ...)."""
+    out = {}
+    for define, field in _CAPS.items():
+        if define in sc.defines:
+            v = sc.defines[define]
+            try:
+                v = int(v, 0) if isinstance(v, str) else v
+                if isinstance(v, bool) or v <= 0:
+                    raise ValueError
+            except ValueError:
+                raise HugemcError(f"{define} must be a positive integer", sc.key_loc(define)) from None
+            out[field] = v
+    return out
 
 
 def _debug_vm(sc: Scenario) -> bool:

@@ -381,6 +381,11 @@ def _b_nondet_int(lw, args, node, used):
     if lw.has_shared(lo) or lw.has_shared(hi):
         raise lw.error("nondet_int bounds must not read shared state", node,
                        hint="read the value into a local first")
+    if isinstance(lo, Const) and isinstance(hi, Const) and hi.value - lo.value + 1 > lw.opt.max_nondet:
+        n = hi.value - lo.value + 1
+        raise lw.error(f"nondet_int over {n:,} values cannot be meant: each value is a branch of the search",
+                       node, hint=f"choose among a few values (at most {lw.opt.max_nondet:,}; raise the cap with "
+                                  "HUGEMC_MAX_NONDET in [defines])")
     return _choose(lw, lo, hi), INT
 
 

@@ -55,6 +55,10 @@ class Options:
     fatal_warnings: bool = False
     debug_vm: bool = True  # CONFIG_DEBUG_VM: with False, VM_BUG_ON*/VM_WARN_ON* compile to nothing
     library_dirs: tuple = ()  # folders of the shipped library (a user's function replaces its functions)
+    # sizes that cannot be meant (raise with HUGEMC_MAX_ARRAY, HUGEMC_MAX_DOMAIN, HUGEMC_MAX_NONDET)
+    max_array: int = 4096      # slots in one global array
+    max_domain: int = 1 << 32  # values in one __range domain
+    max_nondet: int = 1 << 16  # values one nondet_int() may choose among
 
 
 @dataclass

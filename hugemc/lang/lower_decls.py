@@ -48,6 +48,13 @@ def _short(file: str) -> str:
     return file
 
 
+def _num(v: int) -> str:
+    """An integer for a message, even one too long for Python's int-to-str limit."""
+    if abs(v) < 10 ** 30:
+        return f"{v:,}"
+    return f"{'-' if v < 0 else ''}2**{abs(v).bit_length() - 1}+"
+
+
 def _range_text(line: str) -> str:
     """The ``__range(...)`` annotation as written on a source line (macros unexpanded)."""
     k = line.find("__range(")
@@ -175,6 +182,11 @@ class DeclLowering:
             n = self.const_eval(node.dim)
             if n <= 0:
                 raise self.error(f"array size must be positive, got {n}", node.dim)
+            if n * max(elem.size, 1) > self.opt.max_array:
+                raise self.error(f"array of {_num(n)} elements cannot be meant: every element is state that "
+                                 "every interleaving carries", node.dim,
+                                 hint=f"shrink it (NR_PAGES 2-8 finds the races of this area), or raise the cap "
+                                      f"({self.opt.max_array:,} slots) with HUGEMC_MAX_ARRAY in [defines]")
             if isinstance(elem, VoidType):
                 raise self.error("array of void", node)
             return ArrayType(elem, n)
@@ -248,6 +260,10 @@ class DeclLowering:
         lo_t, hi_t, loc = r
         lo = self._eval_text(lo_t, loc)
         hi = self._eval_text(hi_t, loc)
+        if max(abs(lo), abs(hi)) >= 1 << 62 or hi - lo >= self.opt.max_domain:
+            raise HugemcError(f"domain __range({_num(lo)}, {_num(hi)}) is too wide to be meant", loc,
+                              hint=f"domains are explored value by value; at most {_num(self.opt.max_domain)} "
+                                   "values (raise it with HUGEMC_MAX_DOMAIN in [defines]), bounds below 2**62")
         if lo > hi:
             raise HugemcError(f"empty domain __range({lo}, {hi})", loc, hint="write __range(lo, hi) with lo <= hi")
         text = _range_text(read_source_line(loc.file, loc.line) or "") or f"__range({lo_t.strip()}, {hi_t.strip()})"
@@ -259,7 +275,8 @@ class DeclLowering:
             tu = c_parser.CParser().parse(f"int __hugemc_x = ({text});", "<range>")
             return self.const_eval(tu.ext[0].init)
         except HugemcError as e:
-            raise HugemcError(f"__range bound '{text}' is not a constant: {e.message}", loc) from None
+            raise HugemcError(f"__range bound '{text[:60]}' is not a constant: {e.message}", loc,
+                              hint=e.hint or "write an integer constant expression") from None
         except Exception:
             raise HugemcError(f"__range bound '{text}' is not a constant expression", loc) from None
 
@@ -315,6 +332,9 @@ class DeclLowering:
         if node.type == "string":
             raise self.error("string literals are only allowed in pr_*() and printk()", node)
         t = v.rstrip("uUlL")
+        if len(t) > 24:
+            raise self.error(f"integer constant '{v[:24]}…' is too large", node,
+                             hint="integers in models are 64-bit at most")
         try:
             if t.lower().startswith("0x"):
                 return int(t, 16)
