@@ -41,6 +41,7 @@ class CheckOptions:
     symmetry: bool | None = None  # symmetry reduction of identical threads
     store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
     workers: int | None = None    # processes for one BFS (multi-core)
+    fewest_switches: bool = False  # counterexamples with the fewest context switches, then fewest steps
 
 
 STORES = ("memory", "disk", "hash-compact")
@@ -177,10 +178,18 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                           None if loc is None else _sloc(loc), hint="fix the init routine")
         return replace(error_result(sc.path, err), name=sc.name)
 
+    if opt.fewest_switches and raw.violations:
+        phase[0] = "searching for the fewest switches"
+        from .explore.switches import fewest_switches
+        fewer = fewest_switches(model, set(raw.violations), limits)
+        raw.violations.update(fewer.violations)  # a property it did not reach keeps its BFS path
     phase[0] = "building the counterexamples"
     violations = []
     for name, found in raw.violations.items():
         trace = build_trace(program, model.interp, found)
+        if opt.fewest_switches:
+            from .explore.validate import validate_trace
+            validate_trace(program, trace, found.kind, name)  # a wrong trace is a bug: fail loudly
         loc = found.loc
         last = trace.steps[-1] if trace.steps else None
         file = display_path(loc.file) if loc is not None else (last.file if last else "")

@@ -169,6 +169,8 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
                    "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
 @click.option("--workers", type=int, default=None,
               help="Processes sharing one BFS (multi-core; default 1).")
+@click.option("--fewest-switches", is_flag=True,
+              help="Counterexamples with the fewest context switches (then fewest steps), by a second search.")
 @click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False, exists=True),
               help="Extra folder to search for models, properties and headers.")
 @click.option("--jobs", "-j", type=int, default=None,
@@ -194,7 +196,7 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
 def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
           include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
-          color, width, verbose) -> None:
+          color, width, verbose, fewest_switches=False) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
     err_console = Console(stderr=True, no_color=(color is False), highlight=False, width=width)
     try:
@@ -209,7 +211,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             sys.exit(EXIT_INPUT)
     extra = _parse_reports(reports)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
-                       coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers)
+                       coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers,
+                       fewest_switches=fewest_switches)
     old = None
     if baseline:
         try:

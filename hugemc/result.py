@@ -46,10 +46,11 @@ class TraceStep:
     ops: list[Op] = field(default_factory=list)
     reads: dict[str, object] = field(default_factory=dict)
     function: str = ""
+    relevant: bool = True  # the violation depends on this step (see hugemc.explore.relevance)
 
     def to_json(self) -> dict:
         d = {"index": self.index, "thread": self.thread, "file": self.file, "line": self.line,
-             "function": self.function,
+             "function": self.function, "relevant": self.relevant,
              "code": self.code, "changes": self.changes, "reads": self.reads, "messages": self.messages,
              "ops": [o.to_json() for o in self.ops]}
         if self.error:
@@ -65,8 +66,14 @@ class Trace:
     steps: list[TraceStep]
     final: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def switches(self) -> int:
+        """Context switches: consecutive steps taken by different threads."""
+        return sum(1 for a, b in zip(self.steps, self.steps[1:]) if a.thread != b.thread)
+
     def to_json(self) -> dict:
-        return {"initial": self.initial, "steps": [s.to_json() for s in self.steps], "final": self.final}
+        return {"initial": self.initial, "steps": [s.to_json() for s in self.steps], "final": self.final,
+                "switches": self.switches}
 
 
 @dataclass

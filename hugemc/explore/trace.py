@@ -14,6 +14,7 @@ from ..ir import GLOBAL, LOCAL, Program
 from ..ir.interp import Interpreter, Outcome
 from ..result import Op, Trace, TraceStep
 from .common import Found
+from .relevance import relevant_steps
 
 
 def show_value(program: Program, slot: int, value):
@@ -115,6 +116,7 @@ def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
     """
     path = found.path
     steps: list[TraceStep] = []
+    replayed: list[tuple[tuple, Outcome]] = []
     for k in range(len(path) - 1):
         a, b = path[k], path[k + 1]
         match = None
@@ -128,6 +130,7 @@ def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
         if match is None:
             raise ValueError(f"trace step {k + 1} cannot be replayed: no thread leads from the state to the next")
         steps.append(_step_from(program, interp, k + 1, a, match, b))
+        replayed.append((a, match))
     last = path[-1]
     if found.thread is not None:
         err = None
@@ -147,4 +150,8 @@ def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:
             raise ValueError(f"the failing step of '{found.name}' cannot be replayed")
         vec = err.state if err.state is not None else last
         steps.append(_step_from(program, interp, len(steps) + 1, last, err, vec))
+        replayed.append((last, err))
+    marks = relevant_steps(program, replayed, found.kind, found.name, last, found.thread is not None)
+    for step, rel in zip(steps, marks):
+        step.relevant = rel
     return Trace(state_dict(program, path[0], only_globals=True), steps, state_dict(program, last))

@@ -7,9 +7,10 @@ Two graphs are built from a :class:`~hugemc.result.Trace`:
 - the **interleaving graph**: one node per step; *program-order* edges join
   consecutive steps of one thread, *conflict* edges join steps of different
   threads that touch the same slot where at least one of them writes it. The
-  steps the violation depends on (everything that reaches the last step
-  through these edges) are marked ``relevant``; the others can be dimmed, so
-  the few orderings that matter stand out.
+  steps the violation depends on are marked ``relevant`` (the trace's own
+  marks: a dynamic backward slice through data and control, see
+  :mod:`hugemc.explore.relevance`); the others can be dimmed, so the few
+  orderings that matter stand out.
 
 Exports: DOT (:func:`to_dot`), GraphML (``networkx.write_graphml`` after
 :func:`graphml_ready`), Mermaid sequence diagrams (:func:`to_mermaid`) and
@@ -71,17 +72,16 @@ def interleaving_graph(trace: Trace, focus: list[str] | None = None) -> nx.DiGra
 
     A conflict edge goes from a step to the next step of another thread that
     touches the same slot, where at least one of the two writes it; ``slots``
-    on the edge lists the slots. The violation depends on its *sinks*: for a
-    property over the state (``focus`` = the slots it reads), the last step
-    that wrote each of those slots; otherwise the last step (the one that
-    failed). Relevant steps are the sinks and every step that reaches one.
+    on the edge lists the slots. ``relevant`` is each step's mark from the
+    trace (:attr:`TraceStep.relevant`, the dynamic backward slice of
+    :mod:`hugemc.explore.relevance`); ``focus`` is kept for callers and unused.
     """
     g = nx.DiGraph(kind="interleaving")
     steps = trace.steps
     for s in steps:
         g.add_node(s.index, thread=s.thread, file=s.file, line=s.line, code=s.code, function=s.function,
                    changes=step_label(s), reads=", ".join(f"{k}={_fmt(v)}" for k, v in s.reads.items()),
-                   messages=" | ".join(s.messages), error=s.error or "", index=s.index, relevant=False)
+                   messages=" | ".join(s.messages), error=s.error or "", index=s.index, relevant=s.relevant)
     last_of: dict[str, int] = {}
     for s in steps:
         if s.thread in last_of:
@@ -100,17 +100,6 @@ def interleaving_graph(trace: Trace, focus: list[str] | None = None) -> nx.DiGra
                     elif not g.has_edge(a.index, b.index):
                         g.add_edge(a.index, b.index, kind=CONFLICT, slots=slot)
                     break
-    if steps:
-        sinks = set()
-        for slot in focus or ():
-            writers = [s.index for s in steps if slot in s.changes]
-            if writers:
-                sinks.add(writers[-1])
-        if not sinks or steps[-1].error:
-            sinks.add(steps[-1].index)
-        for sink in sinks:
-            for n in nx.ancestors(g, sink) | {sink}:
-                g.nodes[n]["relevant"] = True
     return g
 
 

@@ -26,7 +26,7 @@ def _trace(d: dict) -> Trace:
                   o.get("reads", {})) for o in s.get("ops", [])]
         steps.append(TraceStep(s.get("index", len(steps) + 1), s["thread"], s["file"], s["line"], s.get("code", ""),
                                s.get("changes", {}), s.get("messages", []), s.get("error"), ops,
-                               s.get("reads", {}), s.get("function", "")))
+                               s.get("reads", {}), s.get("function", ""), bool(s.get("relevant", True))))
     return Trace(d.get("initial", {}), steps, d.get("final", {}))
 
 

@@ -137,7 +137,7 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
                                    f"{f['library_line']}) with {f['file']}:{f['line']}", style="dim"))
         for v in r.violations:
             console.print(f"  [bold red]{escape(v.property)}[/bold red] ({v.kind}): {escape(v.message)}"
-                          f" — counterexample, {len(v.trace.steps)} step(s)")
+                          f" — counterexample, {len(v.trace.steps)} step(s), {v.trace.switches} switch(es)")
             render_trace(console, v.trace)
         for w in r.warnings:
             console.print(f"  [yellow]warning[/yellow]: {escape(w.message)} at {escape(display_path(w.file))}:{w.line}"
