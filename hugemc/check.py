@@ -148,7 +148,9 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     """
     phase = phase if phase is not None else [""]
     phase[0] = "generating code"
-    model = compile_program(program)
+    from .lang.nesting import deep_recursion
+    with deep_recursion():
+        model = compile_program(program)
     strategy = opt.strategy or (sc.strategy if sc.strategy_given else dict(opt.suite_defaults).get("strategy", "bfs"))
     limits = replace(scenario_limits(sc, opt), started=started)
     expected = "holds" if sc.expect_holds else list(sc.expect_violated)

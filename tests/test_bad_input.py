@@ -183,3 +183,37 @@ def test_a_cap_can_be_raised_with_a_define(tmp_path):
     src = "int a[5000];\nvoid t(void) { a[0] = 1; }\n"
     p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_ARRAY": 8192})
     build_program(load_scenario(p))
+
+
+# -- deep nesting ---------------------------------------------------------------------------------
+
+_NEST = {
+    "parens": "void t(void) { g = " + "(" * 150 + "1" + ")" * 150 + "; }\n",
+    "blocks": "void t(void) { " + "{" * 300 + "g = 1;" + "}" * 300 + " }\n",
+    "plus": "void t(void) { g = " + " + ".join(["1"] * 1000) + "; }\n",
+    "ternary": "void t(void) { g = " + " ".join(["g == 1 ? 1 :"] * 400) + " 0; }\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_NEST))
+def test_nesting_too_deep_is_located(tmp_path, kind):
+    p = write_scenario(tmp_path, "int g __range(0, 3000);\n" + _NEST[kind], {"t": "t()"})
+    with pytest.raises(HugemcError, match="nesting too deep|expression too long") as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.line == 2 and e.value.loc.col > 1
+
+
+def test_deep_parentheses_in_a_call_string(tmp_path):
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(int x) { g = 1; }\n", {"t": "t(" + "(" * 200 + "1" + ")" * 200 + ")"})
+    with pytest.raises(HugemcError, match="nesting too deep") as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.file.endswith(".toml")
+
+
+def test_nesting_at_the_limits_compiles_and_checks(tmp_path):
+    src = ("int g __range(0, 3000);\nint h __range(0, 3);\n"
+           "void t(void) { g = " + "(" * 62 + " + ".join(["h"] * 100) + ")" * 62 + "; " + "{" * 60 + "h = 1;" + "}" * 60 + " }\n"
+           "#if " + "(" * 300 + "1" + ")" * 300 + "\nint k __range(0, 1);\n#endif\n")
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    r = run_cli("check", str(p))
+    assert r.returncode == 0, r.stdout + r.stderr

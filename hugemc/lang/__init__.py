@@ -18,6 +18,7 @@ from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
 from .annotate import extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
+from .nesting import check_nesting, deep_recursion
 from .preprocess import preprocess
 
 _PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
@@ -41,6 +42,15 @@ def _c_string(p: str) -> str:
 
 def build_program(sc: Scenario) -> Program:
     """Compile a scenario's models, properties and threads into an IR Program."""
+    with deep_recursion():
+        try:
+            return _build_program(sc)
+        except RecursionError:
+            raise HugemcError("nesting too deep to compile", SourceLoc(str(sc.path)),
+                              hint="split deeply nested expressions or blocks into functions or locals") from None
+
+
+def _build_program(sc: Scenario) -> Program:
     root_name = f"<scenario {sc.path}>"
     lines = ['#include "hugemc.h"']
     included = set()
@@ -67,6 +77,7 @@ def build_program(sc: Scenario) -> Program:
     defines = dict(sc.defines)
     pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None)
     text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
+    check_nesting(text)
     text, ranges = extract_ranges(text)
     source_lines = {}
     for i, raw in enumerate(sc.text.splitlines(), 1):
