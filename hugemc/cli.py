@@ -140,6 +140,18 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
             fh.write(text)
 
 
+def _unwritable(dest: str | None) -> str | None:
+    """Why a report cannot be written to ``dest`` (checked before the run), or None."""
+    if not dest or dest == "-":
+        return None
+    p = Path(dest)
+    if p.is_dir():
+        return "is a folder; name a file"
+    if not p.parent.is_dir():
+        return f"the folder {p.parent} does not exist"
+    return None
+
+
 def _parse_reports(specs) -> list[tuple[str, str]]:
     out = []
     for spec in specs:
@@ -210,6 +222,12 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             err_console.print(f"error: {name} must be a positive, finite number (got {val})")
             sys.exit(EXIT_INPUT)
     extra = _parse_reports(reports)
+    for opt_name, dest in [("--out", out), ("--json", json_out), ("--html", html_out)] + \
+            [("--report", d) for _, d in extra]:
+        problem = _unwritable(dest)
+        if problem:
+            err_console.print(f"error: {opt_name} {dest}: {problem}", markup=False)
+            sys.exit(EXIT_INPUT)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
                        coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers,
                        fewest_switches=fewest_switches)
@@ -277,6 +295,9 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
 def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
     """Render a counterexample stored in a JSON result (text, graphs, Mermaid, HTML)."""
     err = Console(stderr=True, highlight=False)
+    if _unwritable(out):
+        err.print(f"error: --out {out}: {_unwritable(out)}", markup=False)
+        sys.exit(EXIT_INPUT)
     try:
         results = load_results(result)
     except ValueError as e:
@@ -338,6 +359,9 @@ def graph(scenario, fmt, out, max_states, include) -> None:
     import io
     import networkx as nx
     err = Console(stderr=True, highlight=False)
+    if _unwritable(out):
+        err.print(f"error: --out {out}: {_unwritable(out)}", markup=False)
+        sys.exit(EXIT_INPUT)
     try:
         program = build_program(load_scenario(scenario, [Path(i) for i in include]))
         g = state_graph(compile_program(program), max_states)

@@ -5,12 +5,23 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from hugemc.check import CheckOptions, check_program
 from hugemc.explore.validate import validate_trace
 from hugemc.lang import build_program
 from hugemc.scenario import load_scenario
+
+# Hypothesis profiles: "dev" (default), "ci" (fewer random programs, chosen when CI is set) and
+# "thorough" (thousands); pick one with HUGEMC_HYPOTHESIS_PROFILE=ci|dev|thorough.
+_HC = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=_HC)
+settings.register_profile("ci", max_examples=24, deadline=None, suppress_health_check=_HC)
+settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_HC)
+settings.load_profile(os.environ.get("HUGEMC_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -217,3 +217,36 @@ def test_nesting_at_the_limits_compiles_and_checks(tmp_path):
     p = write_scenario(tmp_path, src, {"t": "t()"})
     r = run_cli("check", str(p))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# -- outputs and results of the wrong shape -------------------------------------------------------
+
+@pytest.mark.parametrize("option", ["--out", "--json", "--html", "--report=sarif"])
+def test_output_into_a_missing_folder_is_an_input_error(tmp_path, option):
+    from conftest import EXAMPLES
+    dest = str(tmp_path / "missing" / "r.out")
+    args = [f"{option}={dest}"] if option.startswith("--report") else [option, dest]
+    r = run_cli("check", str(EXAMPLES / "lost-update.toml"), *args)
+    assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("doc", ['{"a": 1}', '{"hugemc": "0.1", "scenarios": [{"name": 3}]}',
+                                 '{"hugemc": "0.1", "scenarios": 5}',
+                                 '{"hugemc": "0.1", "scenarios": [{"name": "x", "verdict": "holds", '
+                                 '"violations": [{"property": 1}]}]}', "[1, 2"])
+def test_trace_and_baseline_reject_json_of_the_wrong_shape(tmp_path, doc):
+    from conftest import EXAMPLES
+    bad = tmp_path / "bad.json"
+    bad.write_text(doc)
+    r = run_cli("trace", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    r = run_cli("check", str(EXAMPLES / "lost-update.toml"), "--baseline", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_constant_index_out_of_bounds_is_a_compile_error(tmp_path):
+    src = "int a[2] __range(0, 3);\nvoid t(void) { a[2] = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match="index 2 out of bounds") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (2, 18)

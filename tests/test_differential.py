@@ -32,19 +32,19 @@ domains); ``nondet_int``/``nondet_bool`` (empty ranges too) with ``assume``;
 comparisons, ``if (p)``); inlined helpers with parameters, early returns and
 results; INVARIANT/FINAL/REACHABLE properties over globals.
 
-``HUGEMC_DIFF_EXAMPLES`` sets the number of random programs (default 60).
+The number of random programs comes from the Hypothesis profile (tests/conftest.py):
+``HUGEMC_HYPOTHESIS_PROFILE=thorough`` runs 2,000, CI runs 24.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hugemc.backend import compile_program
@@ -1078,8 +1078,7 @@ def specs(draw):
                 init=init, fatal_warnings=draw(st.integers(0, 3)) == 0, arrays=arrays, gptrs=gptrs)
 
 
-@settings(max_examples=int(os.environ.get("HUGEMC_DIFF_EXAMPLES", "60")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings()  # the profile's count of random programs: see tests/conftest.py
 @given(specs())
 def test_random_programs(spec):
     mine = brute.explore(spec, max_states=50_000)

@@ -10,12 +10,11 @@ shortest except under partial-order reduction (which may lengthen them).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 from conftest import EXAMPLES, check_file, write_scenario
 from hugemc.backend import compile_program
@@ -195,8 +194,7 @@ def test_symmetry_with_dfs(tmp_path):
     assert r.ok and r.verdict == "violated"
 
 
-@settings(max_examples=int(os.environ.get("HUGEMC_DIFF_EXAMPLES", "60")) // 2, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=max(settings.default.max_examples // 2, 1))  # the profile's count (tests/conftest.py), halved
 @given(td.specs())
 def test_random_programs_reduced(spec):
     """Random programs: reductions agree with the brute-force enumerator."""

@@ -308,7 +308,9 @@ class ExprLowering:
                 raise self.error(f"index {idx.value} out of bounds for an array of {t.length}", sub)
             raise self.error("a run-time index into an array reached through a pointer is not supported",
                              node, hint="index a global array directly, or use a pointer to its element")
-        # (a constant index out of bounds gets here too: an error only if it is ever reached)
+        if isinstance(idx, Const):
+            raise self.error(f"index {idx.value} out of bounds for an array of {t.length}", sub,
+                             hint=f"indices run from 0 to {t.length - 1}")
         tab = self.array_table(base, node)
         return Place(t.elem, table=tab, index=idx, offset=0, array_base=(base, idx))
 

@@ -48,21 +48,34 @@ def load_results(path: str | Path) -> list[ScenarioResult]:
         raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
     if not isinstance(data, dict) or "scenarios" not in data or "hugemc" not in data:
         raise ValueError(f"{path} is not a hugemc result (no 'hugemc' and 'scenarios' keys)")
+    if not isinstance(data["scenarios"], list):
+        raise ValueError(f"{path} is not a hugemc result ('scenarios' is not a list)")
     out = []
-    for s in data["scenarios"]:
-        st = s.get("stats", {})
-        stats = Stats(st.get("states", 0), st.get("transitions", 0), st.get("depth", 0), st.get("seconds", 0.0),
-                      st.get("peak_rss_bytes", 0), st.get("complete", True), st.get("limit"),
-                      st.get("strategy", "bfs"), 0, st.get("store", "memory"), st.get("store_bytes", 0),
-                      st.get("reduction", ""), st.get("workers", 1))
-        props = [PropertyResult(p["name"], p["kind"], p.get("description", ""), p["status"], p.get("file", ""),
-                                p.get("line", 0), _trace(p["witness"]) if p.get("witness") else None)
-                 for p in s.get("properties", [])]
-        out.append(ScenarioResult(
-            name=s["name"], file=s.get("file", ""), verdict=s["verdict"], expected=s.get("expected"),
-            ok=s.get("ok", False), violations=[_violation(v) for v in s.get("violations", [])],
-            properties=props, warnings=[_violation(v) for v in s.get("warnings", [])], stats=stats,
-            coverage=s.get("coverage", {}), coverage_detail=s.get("coverage_detail", {}),
-            problems=s.get("problems", []), error=s.get("error"),
-            description=s.get("description", "")))
+    for k, s in enumerate(data["scenarios"]):
+        try:
+            out.append(_scenario(s))
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:
+            what = f"missing field {e}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+            raise ValueError(f"{path} is not a hugemc result (scenario {k + 1}: {what})") from None
     return out
+
+
+def _scenario(s: dict) -> ScenarioResult:
+    """One scenario of a JSON result (raises KeyError/TypeError on the wrong shape)."""
+    if not isinstance(s, dict) or not isinstance(s["name"], str) or not isinstance(s["verdict"], str):
+        raise TypeError("a scenario must be an object with a name and a verdict")
+    st = s.get("stats", {})
+    stats = Stats(st.get("states", 0), st.get("transitions", 0), st.get("depth", 0), st.get("seconds", 0.0),
+                  st.get("peak_rss_bytes", 0), st.get("complete", True), st.get("limit"),
+                  st.get("strategy", "bfs"), 0, st.get("store", "memory"), st.get("store_bytes", 0),
+                  st.get("reduction", ""), st.get("workers", 1))
+    props = [PropertyResult(p["name"], p["kind"], p.get("description", ""), p["status"], p.get("file", ""),
+                            p.get("line", 0), _trace(p["witness"]) if p.get("witness") else None)
+             for p in s.get("properties", [])]
+    return ScenarioResult(
+        name=s["name"], file=s.get("file", ""), verdict=s["verdict"], expected=s.get("expected"),
+        ok=s.get("ok", False), violations=[_violation(v) for v in s.get("violations", [])],
+        properties=props, warnings=[_violation(v) for v in s.get("warnings", [])], stats=stats,
+        coverage=s.get("coverage", {}), coverage_detail=s.get("coverage_detail", {}),
+        problems=s.get("problems", []), error=s.get("error"),
+        description=s.get("description", ""))
