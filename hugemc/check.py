@@ -20,7 +20,7 @@ from .explore import Limits, bfs, dfs
 from .explore.trace import build_trace
 from .ir.interp import Fault
 from .lang import build_program
-from .explore.common import peak_rss_bytes
+from .explore.common import peak_rss_bytes, rss_bytes
 from .result import PropertyResult, ScenarioResult, Stats, Violation
 from .scenario import Scenario, load_scenario
 
@@ -98,14 +98,26 @@ def run_deadline(seconds: float | None):
         signal.signal(signal.SIGALRM, old)
 
 
+class MemoryUp(Exception):
+    """The scenario's memory limit was passed between two phases."""
+
+
 def incomplete_result(path: Path, name: str, phase: str, limit: float, started: float,
-                      expected=None) -> ScenarioResult:
-    """The result of a scenario whose time limit ran out before the search could report (exit 3)."""
+                      expected=None, what: str = "time") -> ScenarioResult:
+    """The result of a scenario whose time (or memory) limit ran out before the search could report (exit 3)."""
     seconds = time.monotonic() - started
-    stats = Stats(seconds=seconds, peak_rss_bytes=peak_rss_bytes(), complete=False, limit="time_limit")
+    stats = Stats(seconds=seconds, peak_rss_bytes=peak_rss_bytes(), complete=False,
+                  limit="time_limit" if what == "time" else "max_memory")
+    amount = f"{limit:g} s" if what == "time" else f"{limit / 2 ** 20:,.0f} MiB"
     return ScenarioResult(name=name, file=display_path(path), verdict="incomplete", expected=expected, ok=False,
-                          stats=stats, problems=[f"time limit of {limit:g} s reached while {phase}: "
+                          stats=stats, problems=[f"{what} limit of {amount} reached while {phase}: "
                                                  "the verdict is incomplete"])
+
+
+def _memory_check(limits, phase: str) -> None:
+    """Between phases: stop if the process is already past ``--max-memory``."""
+    if limits.max_memory is not None and rss_bytes() > limits.max_memory:
+        raise MemoryUp(phase)
 
 
 def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
@@ -131,10 +143,15 @@ def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
                 program = build_program(sc)
             except HugemcError as e:
                 return replace(error_result(path, e), name=sc.name)
+            _memory_check(scenario_limits(sc, opt), "compiling the models")
             return check_program(sc, program, opt, progress, started=started, phase=phase)
     except TimeUp:
         expected = "holds" if sc.expect_holds else list(sc.expect_violated)
         return incomplete_result(path, sc.name, phase[0], limit, started, expected)
+    except MemoryUp as e:
+        expected = "holds" if sc.expect_holds else list(sc.expect_violated)
+        return incomplete_result(path, sc.name, str(e), scenario_limits(sc, opt).max_memory, started, expected,
+                                 what="memory")
 
 
 def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOptions(),
@@ -165,6 +182,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     if por or symmetry:
         from .explore.reduce import Reduction
         reduce = Reduction(model, por=por, symmetry=symmetry)
+    _memory_check(limits, "generating code")
     phase[0] = "searching"
     try:
         if strategy == "dfs":

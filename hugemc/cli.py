@@ -37,8 +37,8 @@ def result_code(r: ScenarioResult) -> int:
         return EXIT_INPUT
     if r.ok:
         return EXIT_OK
-    if not r.stats.complete and all(p.startswith(("search cut short", "hash compaction", "time limit"))
-                                    for p in r.problems):
+    cut_short = ("search cut short", "hash compaction", "time limit", "memory limit")
+    if not r.stats.complete and all(p.startswith(cut_short) for p in r.problems):
         return EXIT_INCOMPLETE
     return EXIT_FAIL
 

@@ -250,3 +250,16 @@ def test_constant_index_out_of_bounds_is_a_compile_error(tmp_path):
     with pytest.raises(HugemcError, match="index 2 out of bounds") as e:
         build_program(load_scenario(p))
     assert (e.value.loc.line, e.value.loc.col) == (2, 18)
+
+
+def test_memory_limit_counts_before_the_search():
+    from conftest import EXAMPLES
+    r = run_cli("check", str(EXAMPLES / "seed-merged.toml"), "--max-memory", "1M")
+    assert r.returncode == 3 and "memory limit" in r.stdout and "incomplete" in r.stdout
+
+
+def test_huge_integer_in_a_define(tmp_path):
+    p = write_scenario(tmp_path, "#if X > 3\nint g __range(0, 3);\n#endif\nvoid t(void) { g = 1; }\n", {"t": "t()"},
+                       defines={"X": '"' + "9" * 5000 + '"'})
+    with pytest.raises(HugemcError, match="too large"):
+        build_program(load_scenario(p))

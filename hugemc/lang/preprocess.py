@@ -1222,6 +1222,8 @@ class _ExprParser:
                 raise self.err("floating constant in preprocessor expression", t)
             raise self.err(f"invalid integer constant '{t.text}'", t)
         digits, suffix = m.group(1), m.group(2)
+        if len(digits) > 70:  # no 64-bit constant is that long (and Python will not convert it)
+            raise self.err(f"integer constant '{t.text[:24]}…' is too large", t)
         if digits[:2] in ("0x", "0X"):
             v = int(digits[2:], 16)
         elif digits[:2] in ("0b", "0B"):
