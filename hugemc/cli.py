@@ -8,6 +8,7 @@ traceback); 3 a search was cut short by a limit.
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import tomllib
@@ -98,8 +99,33 @@ def main() -> None:
 REPORT_FORMATS = ("text", "json", "junit", "sarif", "github", "html")
 
 
+FILE_WIDTH = 100  # a text report written to a file
+MIN_WIDTH = 40
+
+
+def no_color(color: bool | None) -> bool:
+    """Colours off: ``--no-color``, or NO_COLOR set (any value) unless ``--color`` forces them."""
+    return color is False or (color is None and "NO_COLOR" in os.environ)
+
+
+def text_width(width: int | None, stream) -> int | None:
+    """The width of a text report: ``--width``; a terminal's own (None); a pipe: COLUMNS, else 80."""
+    if width:
+        return width
+    try:
+        if stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        pass
+    try:
+        cols = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        cols = 0
+    return max(cols, MIN_WIDTH) if cols > 0 else 80
+
+
 def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, color=None, verbose=False,
-                 coverage=False) -> None:
+                 coverage=False, quiet=False) -> None:
     """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output)."""
     from .report.github import github_annotations
     from .report.junit import junit_xml
@@ -114,12 +140,13 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
         return
     if fmt == "text":
         if to_stdout:
-            console = Console(no_color=(color is False), force_terminal=color or None, width=width,
-                              highlight=False, soft_wrap=False)
-            render_results(console, results, verbose, coverage)
+            console = Console(no_color=no_color(color), force_terminal=color or None,
+                              width=text_width(width, sys.stdout), highlight=False, soft_wrap=False)
+            render_results(console, results, verbose, coverage, quiet)
         else:
             with open(dest, "w", encoding="utf-8") as fh:
-                render_results(Console(file=fh, no_color=True, width=width or 160), results, verbose, coverage)
+                render_results(Console(file=fh, no_color=True, width=width or FILE_WIDTH), results, verbose,
+                               coverage, quiet)
         return
     if fmt == "json":
         buf = io.StringIO()
@@ -187,14 +214,18 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
               help="State counts changing by more than this factor are reported.")
 @click.option("--allow-incomplete", is_flag=True, help="A search cut short by a limit does not fail the run.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
-@click.option("--width", type=int, help="Fixed console width (stable CI logs).")
-@click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
+@click.option("--width", type=click.IntRange(min=MIN_WIDTH),
+              help="Fixed console width, at least 40 (default: the terminal's; a pipe: COLUMNS, else 80; "
+                   "--out: 100).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print every scenario in full: every counterexample, warning trace and witness.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the scenarios that failed and the summary.")
 def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
           include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
-          color, width, verbose) -> None:
+          color, width, verbose, quiet) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
-    err_console = Console(stderr=True, no_color=(color is False), highlight=False, width=width)
+    err_console = Console(stderr=True, no_color=no_color(color), highlight=False, width=width)
     try:
         mem = parse_size(max_memory) if max_memory else None
     except ValueError:
@@ -243,7 +274,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                 with open(dest, "w", encoding="utf-8") as fh:
                     write_json(results, fh, base_doc)
         else:
-            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage)
+            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
+                         quiet=quiet)
     code = overall_code(results)
     if allow_incomplete and code == EXIT_INCOMPLETE:
         code = EXIT_OK
