@@ -23,7 +23,7 @@ from .check import CheckOptions
 from .diagnostics import HugemcError, SourceLoc
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
-from .report.text import render_msc
+from .report.text import print_wrapped, render_msc
 from .result import ScenarioResult
 from .scenario import models_dir, parse_size, properties_dir
 
@@ -140,7 +140,8 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
         return
     if fmt == "text":
         if to_stdout:
-            console = Console(no_color=no_color(color), force_terminal=color or None,
+            plain = no_color(color)
+            console = Console(no_color=plain, force_terminal=color or None, color_system=None if plain else "auto",
                               width=text_width(width, sys.stdout), highlight=False, soft_wrap=False)
             render_results(console, results, verbose, coverage, quiet)
         else:
@@ -291,7 +292,9 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False))
 @click.option("--scenario", help="Scenario name (default: the first with a violation).")
-@click.option("--violation", help="Violated property (default: the first).")
+@click.option("--violation", help="Violated property (default: the first); a reached REACHABLE property's name "
+              "shows its witness.")
+@click.option("--witness", help="Show the witness of this reached REACHABLE property.")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["html"]), default="text", show_default=True,
               help="text: a column per thread; table: one row per step; dot, graphml, json: a graph; "
                    "mermaid: a sequence diagram for GitHub Markdown.")
@@ -300,8 +303,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write here (a .svg name with --format dot renders it with Graphviz).")
 @click.option("--color/--no-color", default=None)
-@click.option("--width", type=int, help="Fixed width for text (stable CI logs).")
-def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
+@click.option("--width", type=click.IntRange(min=MIN_WIDTH), help="Fixed width for text, at least 40 (stable CI logs).")
+def trace(result, scenario, violation, witness, fmt, which, out, color, width) -> None:
     """Render a counterexample stored in a JSON result (text, graphs, Mermaid, HTML)."""
     err = Console(stderr=True, highlight=False)
     try:
@@ -314,18 +317,25 @@ def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
         err.print(f"error: no scenario '{scenario}' in {result}; it has: "
                   + ", ".join(r.name for r in results), markup=False)
         sys.exit(EXIT_INPUT)
-    found = next(((r, v) for r in cands for v in r.violations if violation is None or v.property == violation), None)
+    found = _find_trace(cands, violation, witness)
     if found is None:
         names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
-        err.print(f"error: no matching violation in {result}"
-                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation"), markup=False)
+        reached = [f"{r.name}:{p.name}" for r in cands for p in r.properties if p.witness is not None]
+        what = "witness" if witness else "violation"
+        err.print(f"error: no matching {what} in {result}"
+                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation")
+                  + (f"; witnesses (--witness): {', '.join(reached)}" if reached else ""), markup=False)
         sys.exit(EXIT_INPUT)
     r, v = found
+    if v not in r.violations:  # a witness: the reports below render the scenario's violations
+        from dataclasses import replace as _replace
+        r = _replace(r, violations=[v])
     if fmt in ("text", "table"):
         fh = open(out, "w", encoding="utf-8") if out else None
-        console = Console(file=fh, no_color=(color is False) or fh is not None, width=width or (160 if fh else None),
-                          highlight=False)
-        console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False, highlight=False)
+        plain = no_color(color) or fh is not None
+        console = Console(file=fh, no_color=plain, color_system=None if plain else "auto",
+                          width=width or (FILE_WIDTH if fh else text_width(None, sys.stdout)), highlight=False)
+        print_wrapped(console, f"{r.name}: {v.property} ({v.kind}): {v.message}", 0, hang=4)
         (render_trace if fmt == "table" else render_msc)(console, v.trace)
         if fh:
             fh.close()
@@ -404,6 +414,23 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         err.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges written to {out}", markup=False)
     else:
         sys.stdout.write(text)
+
+
+def _find_trace(results: list[ScenarioResult], violation: str | None, witness: str | None):
+    """``(scenario, violation)`` to render: a violation, or a reached property's witness as one."""
+    from .result import Violation
+    if witness is None:
+        hit = next(((r, v) for r in results for v in r.violations if violation is None or v.property == violation),
+                   None)
+        if hit is not None or violation is None:
+            return hit
+    name = witness or violation
+    for r in results:
+        for p in r.properties:
+            if p.name == name and p.witness is not None:
+                return r, Violation(p.name, p.kind, f"{p.kind} property '{p.name}' reached (witness)", p.witness,
+                                    p.file, p.line)
+    return None
 
 
 def _dot_escape(s: str) -> str:

@@ -256,7 +256,7 @@ def render_detail(console: Console, r: ScenarioResult, verbose: bool = False, co
     head.append(f"  {display_path(r.file)}", style="dim")
     _print_line(console, head)
     if r.verdict == "error":
-        console.print(Text(r.error or "error", style="red"), soft_wrap=True)
+        console.print(Text((r.error or "error").rstrip("\n"), style="red"), soft_wrap=True)
         console.print()
         return
     exp = r.expected if isinstance(r.expected, str) or r.expected is None else ", ".join(r.expected)
