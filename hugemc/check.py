@@ -214,8 +214,9 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         last = trace.steps[-1] if trace.steps else None
         file = display_path(loc.file) if loc is not None else (last.file if last else "")
         line = loc.line if loc is not None else (last.line if last else 0)
-        violations.append(Violation(name, found.kind, found.message, trace, file, line,
-                                    property_focus(program, name)))
+        focus = property_focus(program, name)
+        final_state = {n: trace.final[n] for n in focus if n in trace.final} if found.kind == "final" else {}
+        violations.append(Violation(name, found.kind, found.message, trace, file, line, focus, final_state))
     violations.sort(key=lambda v: (len(v.trace.steps), v.property))
     warnings = [Violation("warning", "warning", f.message, build_trace(program, model.interp, f),
                           display_path(f.loc.file) if f.loc else "", f.loc.line if f.loc else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import sys
 import tomllib
@@ -23,7 +24,7 @@ from .check import CheckOptions
 from .diagnostics import HugemcError, SourceLoc
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
-from .report.text import render_msc
+from .report.text import print_wrapped, render_msc
 from .result import ScenarioResult
 from .scenario import models_dir, parse_size, properties_dir
 
@@ -100,8 +101,33 @@ def main() -> None:
 REPORT_FORMATS = ("text", "json", "junit", "sarif", "github", "html")
 
 
+FILE_WIDTH = 100  # a text report written to a file
+MIN_WIDTH = 40
+
+
+def no_color(color: bool | None) -> bool:
+    """Colours off: ``--no-color``, or NO_COLOR set (any value) unless ``--color`` forces them."""
+    return color is False or (color is None and "NO_COLOR" in os.environ)
+
+
+def text_width(width: int | None, stream) -> int | None:
+    """The width of a text report: ``--width``; a terminal's own (None); a pipe: COLUMNS, else 80."""
+    if width:
+        return width
+    try:
+        if stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        pass
+    try:
+        cols = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        cols = 0
+    return max(cols, MIN_WIDTH) if cols > 0 else 80
+
+
 def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, color=None, verbose=False,
-                 coverage=False) -> None:
+                 coverage=False, quiet=False) -> None:
     """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output)."""
     from .report.github import github_annotations
     from .report.junit import junit_xml
@@ -116,12 +142,14 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
         return
     if fmt == "text":
         if to_stdout:
-            console = Console(no_color=(color is False), force_terminal=color or None, width=width,
-                              highlight=False, soft_wrap=False)
-            render_results(console, results, verbose, coverage)
+            plain = no_color(color)
+            console = Console(no_color=plain, force_terminal=color or None, color_system=None if plain else "auto",
+                              width=text_width(width, sys.stdout), highlight=False, soft_wrap=False)
+            render_results(console, results, verbose, coverage, quiet)
         else:
             with open(dest, "w", encoding="utf-8") as fh:
-                render_results(Console(file=fh, no_color=True, width=width or 160), results, verbose, coverage)
+                render_results(Console(file=fh, no_color=True, width=width or FILE_WIDTH), results, verbose,
+                               coverage, quiet)
         return
     if fmt == "json":
         buf = io.StringIO()
@@ -203,14 +231,18 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
               help="State counts changing by more than this factor are reported.")
 @click.option("--allow-incomplete", is_flag=True, help="A search cut short by a limit does not fail the run.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
-@click.option("--width", type=int, help="Fixed console width (stable CI logs).")
-@click.option("-v", "--verbose", is_flag=True, help="Also print witnesses of reachable properties and warnings.")
+@click.option("--width", type=click.IntRange(min=MIN_WIDTH),
+              help="Fixed console width, at least 40 (default: the terminal's; a pipe: COLUMNS, else 80; "
+                   "--out: 100).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print every scenario in full: every counterexample, warning trace and witness.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the scenarios that failed and the summary.")
 def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
           include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
-          color, width, verbose, fewest_switches=False) -> None:
+          color, width, verbose, quiet, fewest_switches=False) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
-    err_console = Console(stderr=True, no_color=(color is False), highlight=False, width=width)
+    err_console = Console(stderr=True, no_color=no_color(color), highlight=False, width=width)
     try:
         mem = parse_size(max_memory) if max_memory else None
     except ValueError:
@@ -266,7 +298,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                 with open(dest, "w", encoding="utf-8") as fh:
                     write_json(results, fh, base_doc)
         else:
-            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage)
+            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
+                         quiet=quiet)
     code = overall_code(results)
     if allow_incomplete and code == EXIT_INCOMPLETE:
         code = EXIT_OK
@@ -282,7 +315,9 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False))
 @click.option("--scenario", help="Scenario name (default: the first with a violation).")
-@click.option("--violation", help="Violated property (default: the first).")
+@click.option("--violation", help="Violated property (default: the first); a reached REACHABLE property's name "
+              "shows its witness.")
+@click.option("--witness", help="Show the witness of this reached REACHABLE property.")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS) + ["html"]), default="text", show_default=True,
               help="text: a column per thread; table: one row per step; dot, graphml, json: a graph; "
                    "mermaid: a sequence diagram for GitHub Markdown.")
@@ -291,8 +326,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write here (a .svg name with --format dot renders it with Graphviz).")
 @click.option("--color/--no-color", default=None)
-@click.option("--width", type=int, help="Fixed width for text (stable CI logs).")
-def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
+@click.option("--width", type=click.IntRange(min=MIN_WIDTH), help="Fixed width for text, at least 40 (stable CI logs).")
+def trace(result, scenario, violation, witness, fmt, which, out, color, width) -> None:
     """Render a counterexample stored in a JSON result (text, graphs, Mermaid, HTML)."""
     err = Console(stderr=True, highlight=False)
     if _unwritable(out):
@@ -308,18 +343,25 @@ def trace(result, scenario, violation, fmt, which, out, color, width) -> None:
         err.print(f"error: no scenario '{scenario}' in {result}; it has: "
                   + ", ".join(r.name for r in results), markup=False)
         sys.exit(EXIT_INPUT)
-    found = next(((r, v) for r in cands for v in r.violations if violation is None or v.property == violation), None)
+    found = _find_trace(cands, violation, witness)
     if found is None:
         names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
-        err.print(f"error: no matching violation in {result}"
-                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation"), markup=False)
+        reached = [f"{r.name}:{p.name}" for r in cands for p in r.properties if p.witness is not None]
+        what = "witness" if witness else "violation"
+        err.print(f"error: no matching {what} in {result}"
+                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation")
+                  + (f"; witnesses (--witness): {', '.join(reached)}" if reached else ""), markup=False)
         sys.exit(EXIT_INPUT)
     r, v = found
+    if v not in r.violations:  # a witness: the reports below render the scenario's violations
+        from dataclasses import replace as _replace
+        r = _replace(r, violations=[v])
     if fmt in ("text", "table"):
         fh = open(out, "w", encoding="utf-8") if out else None
-        console = Console(file=fh, no_color=(color is False) or fh is not None, width=width or (160 if fh else None),
-                          highlight=False)
-        console.print(f"{r.name}: {v.property} ({v.kind}): {v.message}", markup=False, highlight=False)
+        plain = no_color(color) or fh is not None
+        console = Console(file=fh, no_color=plain, color_system=None if plain else "auto",
+                          width=width or (FILE_WIDTH if fh else text_width(None, sys.stdout)), highlight=False)
+        print_wrapped(console, f"{r.name}: {v.property} ({v.kind}): {v.message}", 0, hang=4)
         (render_trace if fmt == "table" else render_msc)(console, v.trace)
         if fh:
             fh.close()
@@ -401,6 +443,23 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         err.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges written to {out}", markup=False)
     else:
         sys.stdout.write(text)
+
+
+def _find_trace(results: list[ScenarioResult], violation: str | None, witness: str | None):
+    """``(scenario, violation)`` to render: a violation, or a reached property's witness as one."""
+    from .result import Violation
+    if witness is None:
+        hit = next(((r, v) for r in results for v in r.violations if violation is None or v.property == violation),
+                   None)
+        if hit is not None or violation is None:
+            return hit
+    name = witness or violation
+    for r in results:
+        for p in r.properties:
+            if p.name == name and p.witness is not None:
+                return r, Violation(p.name, p.kind, f"{p.kind} property '{p.name}' reached (witness)", p.witness,
+                                    p.file, p.line)
+    return None
 
 
 def _dot_escape(s: str) -> str:

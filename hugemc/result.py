@@ -47,6 +47,9 @@ class TraceStep:
     reads: dict[str, object] = field(default_factory=dict)
     function: str = ""
     relevant: bool = True  # the violation depends on this step (see hugemc.explore.relevance)
+    # where the step began when that is not the line shown (an ``ATOMIC {`` block or a call):
+    # {"file", "line", "code"}; empty otherwise
+    site: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         d = {"index": self.index, "thread": self.thread, "file": self.file, "line": self.line,
@@ -55,6 +58,8 @@ class TraceStep:
              "ops": [o.to_json() for o in self.ops]}
         if self.error:
             d["error"] = self.error
+        if self.site:
+            d["site"] = self.site
         return d
 
 
@@ -87,10 +92,15 @@ class Violation:
     file: str = ""
     line: int = 0
     focus: list[str] = field(default_factory=list)  # slots the violated property reads
+    # FINAL properties: the values of the ``focus`` slots in the final state that violates it
+    final_state: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"property": self.property, "kind": self.kind, "message": self.message,
-                "file": self.file, "line": self.line, "focus": self.focus, "trace": self.trace.to_json()}
+        d = {"property": self.property, "kind": self.kind, "message": self.message,
+             "file": self.file, "line": self.line, "focus": self.focus, "trace": self.trace.to_json()}
+        if self.final_state:
+            d["final_state"] = self.final_state
+        return d
 
 
 @dataclass

@@ -129,4 +129,4 @@ def test_suite_with_jobs(tmp_path):
     (tmp_path / "hugemc.toml").write_text('scenarios = ["m/*.toml"]\n[defaults]\nmax_states = 100000\n')
     r = hugemc("check", "--jobs", "2", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "2 scenario(s): 2 met" in r.stdout
+    assert "2 scenarios: 2 met" in r.stdout

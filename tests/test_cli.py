@@ -19,7 +19,7 @@ def test_check_examples_exit_0():
     r = hugemc("check", "examples/")
     assert r.returncode == 0, r.stdout + r.stderr
     n = len(list(EXAMPLES.glob("*.toml")))
-    assert f"{n} scenario(s): {n} met their expectation" in r.stdout
+    assert f"{n} scenarios: {n} met their expectation" in r.stdout
     assert "Traceback" not in r.stderr
 
 
@@ -84,7 +84,7 @@ def test_suite_from_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.hugemc]\nscenarios = ["*.toml"]\n')
     r = hugemc("check", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "1 scenario(s): 1 met" in r.stdout
+    assert "1 scenario: 1 met" in r.stdout
     r = hugemc("check", cwd=tmp_path / "..")
     assert r.returncode == 2 and "no scenario given" in r.stderr
 
@@ -92,7 +92,7 @@ def test_suite_from_pyproject(tmp_path):
 def test_code_with_brackets_is_not_markup(tmp_path):
     src = "int arr[3] __range(0, 1);\nvoid oob(void) { int i = 3; arr[i] = 1; }\n"
     p = write_scenario(tmp_path, src, {"t": "oob()"}, expect=["out_of_bounds"])
-    r = hugemc("check", p, "--no-color", "--width", "200")
+    r = hugemc("check", p, "--no-color", "--width", "200", "-v")
     assert r.returncode == 0
     assert "arr[i] = 1;" in r.stdout and "out of bounds" in r.stdout
 

@@ -1,7 +1,8 @@
 """The whole reachable state graph of a small model, for ``hugemc graph``.
 
 Every reachable state is a node (labelled with the globals that differ from
-the initial state, and the properties it violates); every step is an edge
+the initial state, and the properties it violates: invariants anywhere,
+``FINAL`` properties in states where every thread has returned); every step is an edge
 labelled with its thread and ``file:line``; a step that faults leads to an
 error node. Meant for small models: above a limit the export is refused.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ..backend import Model
-from ..ir import DONE, GLOBAL, INVARIANT
+from ..ir import DONE, FINAL, GLOBAL, INVARIANT
 from ..ir.interp import Fault
 from .trace import show_value
 
@@ -47,15 +48,15 @@ def state_graph(model: Model, limit: int = 2000) -> nx.DiGraph:
             elif pc != base[t.pc_slot]:
                 diff.append(f"{t.name} @ line {t.nodes[pc].loc.line}")
         bad = []
+        done = all(s[t.pc_slot] == DONE for t in p.threads)
         for prop, fn in model.properties:
-            if prop.kind == INVARIANT:
+            if prop.kind == INVARIANT or (prop.kind == FINAL and done):
                 try:
                     ok = fn(model.pack(s))
                 except Fault:
                     ok = False
                 if not ok:
                     bad.append(prop.name)
-        done = all(s[t.pc_slot] == DONE for t in p.threads)
         g.add_node(n, label="\n".join(diff) or "initial state", violating=bool(bad), violates=", ".join(bad),
                    final=done, initial=s in init)
         return n

@@ -18,7 +18,7 @@ from .relevance import relevant_steps
 
 
 def show_value(program: Program, slot: int, value):
-    """A slot value as users read it: pointers as ``&pages[1]``/``NULL``, enum labels, None."""
+    """A slot value as users read it: pointers as ``&pages[1]``/``NULL``, enum labels, flag bits, None."""
     if value is None:
         return None
     s = program.slots[slot]
@@ -29,7 +29,22 @@ def show_value(program: Program, slot: int, value):
         for v, name in s.labels:
             if v == value:
                 return name
+    bits = getattr(s, "bit_labels", ())
+    if bits and value > 0:
+        return flag_names(int(value), bits)
     return int(value)
+
+
+def flag_names(value: int, bits) -> str:
+    """A flags word by the names of its set bits: ``PG_head|PG_hugetlb`` (a bit without a name as its value)."""
+    names = dict(bits)
+    out = []
+    b = 0
+    while value >> b:
+        if value >> b & 1:
+            out.append(names.get(b, str(1 << b)))
+        b += 1
+    return "|".join(out)
 
 
 def visible(program: Program, slot: int) -> bool:
@@ -50,12 +65,12 @@ def state_dict(program: Program, state: tuple, only_globals: bool = False) -> di
     return out
 
 
-def _changes(program: Program, before: tuple, after_vec, written: set) -> dict:
-    """Slots the step wrote (even with the value they had) or changed, before and after."""
+def _changes(program: Program, before: tuple, after_vec) -> dict:
+    """Slots the step changed, before and after (a store of the value a slot had is not a change)."""
     ch = {}
     for i in range(program.nstate):
         a, b = before[i], after_vec[i]
-        if (a != b or (i in written and not program.slots[i].ghost)) and visible(program, i) and b is not None:
+        if a != b and visible(program, i) and b is not None:
             ch[program.slots[i].name] = [show_value(program, i, a), show_value(program, i, b)]
     return ch
 
@@ -64,10 +79,8 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
     thread = program.threads[o.thread]
     ops: list[Op] = []
     main = None
-    written: set[int] = set()
     reads: dict[str, object] = {}
     for op in o.ops:
-        written.update(op.changes)
         if thread.nodes[op.pc].region < 0:
             continue  # GHOST code: bookkeeping, not an access of the model
         for s, val in op.reads.items():
@@ -102,10 +115,37 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
     else:
         nxt = [op for op in o.ops if op.loc.line]
         loc = nxt[0].loc if nxt else thread.nodes[o.ops[0].pc].loc
+    site: dict = {}
+    if o.error is None:
+        doer = _doing_op(program, thread, o, loc)
+        if doer is not None:
+            site = {"file": display_path(loc.file), "line": loc.line, "code": loc.text}
+            loc = doer.loc
     messages = [op.message for op in o.ops if op.message]
     messages += [f"WARNING: {op.warning}" for op in o.ops if op.warning]
-    return TraceStep(k, thread.name, display_path(loc.file), loc.line, loc.text, _changes(program, before, after_vec, written),
-                     messages, o.error.message if o.error is not None else None, ops, reads, loc.func)
+    return TraceStep(k, thread.name, display_path(loc.file), loc.line, loc.text, _changes(program, before, after_vec),
+                     messages, o.error.message if o.error is not None else None, ops, reads, loc.func, site=site)
+
+
+def _shared_change(program: Program, op) -> bool:
+    """Whether an op changed the value of a (non-ghost) global."""
+    return any(a != b and program.slots[s].kind == GLOBAL and not program.slots[s].ghost
+               for s, (a, b) in op.changes.items())
+
+
+def _doing_op(program: Program, thread, o: Outcome, loc):
+    """For a step shown at a line that changed nothing itself (an ``ATOMIC {`` block, a call),
+    the op in it that made its first change to shared state; None when the line shown did it."""
+    if not loc.line:
+        return None
+    on_line = [op for op in o.ops if (op.loc.file, op.loc.line) == (loc.file, loc.line)]
+    if any(_shared_change(program, op) for op in on_line):
+        return None
+    for op in o.ops:
+        if op.loc.line and thread.nodes[op.pc].region >= 0 and _shared_change(program, op) \
+                and (op.loc.file, op.loc.line) != (loc.file, loc.line):
+            return op
+    return None
 
 
 def build_trace(program: Program, interp: Interpreter, found: Found) -> Trace:

@@ -55,7 +55,8 @@ class Slot:
     an error). ``kind`` is global, local, pc or scratch (property/init locals,
     not part of the state). ``thread`` owns locals and pcs. ``ptable`` names the
     pointer table for pointer-valued slots (so reports can print ``&pages[1]``),
-    ``labels`` maps values to enumerator names for enum slots. ``ghost``
+    ``labels`` maps values to enumerator names for enum slots, ``bit_labels``
+    bit numbers to names for a flags word. ``ghost``
     marks bookkeeping state for properties (a name component starting with
     ``ghost_``): accessing it never makes a step of its own.
     """
@@ -71,6 +72,7 @@ class Slot:
     ghost: bool = False
     role: str = ""  # locals: "param" (an inlined function's parameter), "temp" (compiler temporary)
     domain_note: str = ""  # globals: where the domain comes from and how to widen it (for messages)
+    bit_labels: tuple[tuple[int, str], ...] = ()  # a flags word (``__flags(E)``): bit number -> name, for reports
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
 from ..ir import Program
 from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
-from .annotate import extract_ranges, marked_lines
+from .annotate import extract_flags, extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
 from .nesting import check_nesting, deep_recursion
 from .preprocess import preprocess
@@ -79,6 +79,7 @@ def _build_program(sc: Scenario) -> Program:
     text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
     check_nesting(text)
     text, ranges = extract_ranges(text)
+    text, flag_annots = extract_flags(text)
     source_lines = {}
     for i, raw in enumerate(sc.text.splitlines(), 1):
         source_lines[(str(sc.path), i)] = raw
@@ -99,6 +100,7 @@ def _build_program(sc: Scenario) -> Program:
             opts.domain_locs[k] = sc.key_loc(k)
     opts.domain_overrides = overrides
     lw = Lowerer(ast, ranges, opts, source_lines)
+    lw.flag_annots = flag_annots
     lw.collect()
     names = [n for n, _, _ in thread_names(sc)]
     calls = [c for _, c, _ in thread_names(sc)]

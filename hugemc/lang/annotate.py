@@ -15,6 +15,8 @@ from ..diagnostics import HugemcError, SourceLoc
 
 _MARKER = re.compile(r'^#\s*(?:line\s+)?(\d+)\s+"((?:[^"\\]|\\.)*)"')
 _ANNOT = re.compile(r"\b__range\s*\(")
+_FLAGS = re.compile(r"\b__flags\s*\(\s*([A-Za-z_]\w*)\s*\)")
+_TRAILING = re.compile(r"\s*\b__flags\s*\(\s*\w*\s*\)\s*$")
 _IDENT = re.compile(r"[A-Za-z_]\w*$")
 
 RangeKey = tuple[str, int, str]
@@ -80,6 +82,36 @@ def extract_ranges(text: str) -> tuple[str, dict[RangeKey, tuple[str, str, Sourc
     return "\n".join(out_lines), found
 
 
+def extract_flags(text: str) -> tuple[str, dict[RangeKey, tuple[str, SourceLoc]]]:
+    """Blank every ``__flags(E)`` and return ``(text, {key: (E, loc)})``.
+
+    ``__flags(E)`` after a declarator says the integer is a flags word whose
+    bit numbers are the enumerators of ``enum E``; reports then print its value
+    by bit names (``PG_head|PG_hugetlb``). Run after :func:`extract_ranges`.
+    """
+    out_lines = []
+    found: dict[RangeKey, tuple[str, SourceLoc]] = {}
+    for raw, is_marker, file, line in marked_lines(text):
+        if is_marker or "__flags" not in raw:
+            out_lines.append(raw)
+            continue
+        chars = list(raw)
+        for m in _FLAGS.finditer(raw):
+            loc = SourceLoc(file, line, m.start() + 1)
+            name = _declarator_before("".join(chars[:m.start()]))
+            if name is None:
+                raise HugemcError("__flags must follow the name it annotates", loc,
+                                  hint="write it after the declarator: 'unsigned long flags __flags(pageflags);'")
+            found[(file, line, name)] = (m.group(1), loc)
+            for k in range(m.start(), m.end()):
+                chars[k] = " "
+        if "__flags" in "".join(chars):
+            raise HugemcError("__flags takes one enum name: __flags(E)", SourceLoc(file, line, raw.find("__flags") + 1),
+                              hint="write 'unsigned long flags __flags(pageflags);' with pageflags an enum of bit numbers")
+        out_lines.append("".join(chars))
+    return "\n".join(out_lines), found
+
+
 def _split_args(s: str) -> list[str]:
     parts, depth, cur = [], 0, []
     for c in s:
@@ -97,7 +129,7 @@ def _split_args(s: str) -> list[str]:
 
 
 def _declarator_before(prefix: str) -> str | None:
-    s = prefix.rstrip()
+    s = _TRAILING.sub("", prefix).rstrip()
     # skip array dimensions: name[4][2]
     while s.endswith("]"):
         depth = 0

@@ -22,6 +22,7 @@ class IntType:
     is_bool: bool = False
     domain: tuple[int, int] | None = None
     labels: tuple[tuple[int, str], ...] = ()
+    bit_labels: tuple[tuple[int, str], ...] = ()  # a flags word (``__flags(E)``): bit number -> name
 
     @property
     def size(self) -> int:

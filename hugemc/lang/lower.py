@@ -53,6 +53,7 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering, ObserveLow
                  source_lines=None) -> None:
         self.ast = fileast
         self.ranges = ranges
+        self.flag_annots: dict = {}  # (file, line, declarator) -> (enum name, loc), from ``__flags(E)``
         self.opt = options
         self.gen = CGenerator()
         self.slots: list[SlotRec] = []
@@ -350,7 +351,7 @@ class Lowerer(DeclLowering, StmtLowering, ExprLowering, CallLowering, ObserveLow
             init = ir.Routine("init", tuple(self._freeze(n, remap) for n in nodes), entry)
         slots = tuple(
             ir.Slot(s.name, s.lo, s.hi, s.init, s.kind, s.thread, getattr(s, "ptable", None), s.labels,
-                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name), s.role, s.domain_note)
+                    s.kind == ir.GLOBAL and ir.is_ghost_name(s.name), s.role, s.domain_note, s.bit_labels)
             for s in (self.slots[i] for i in order))
         tables = tuple(ir.Table(t.name, tuple(remap[x] if x >= 0 else x for x in t.slots),
                                 t.group_lo, t.group_end, t.names) for t in self.tables)

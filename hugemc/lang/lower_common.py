@@ -79,6 +79,7 @@ class SlotRec:
     role: str = ""
     coord: object = None  # declaration (globals), for messages
     domain_note: str = ""  # how to widen the domain (globals): the define or the [domains] entry
+    bit_labels: tuple = ()  # a flags word: bit number -> name (``__flags(E)``)
 
 
 @dataclass

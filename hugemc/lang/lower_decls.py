@@ -9,6 +9,7 @@ accesses. Nothing here emits CFG nodes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import ast as _pyast
@@ -16,7 +17,7 @@ import ast as _pyast
 from pycparser import c_ast
 
 from .. import ir
-from ..diagnostics import HugemcError, SourceLoc, read_source_line
+from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
 from ..ir import END_ENTRY, NULL_ENTRY
 from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
@@ -223,6 +224,7 @@ class DeclLowering:
                     raise self.error(f"field '{d.name}' has type void", d)
                 if d.name is None:
                     raise self.error("anonymous fields are not supported", d)
+                ft = self.flags_for(d, d.name, ft)
                 fields.append((d.name, ft, self.range_for(d, d.name)))
             st.fields = fields
             st.complete = True
@@ -249,6 +251,23 @@ class DeclLowering:
         if node.name:
             self.typedefs[f"enum {name}"] = t
         return t
+
+    def flags_for(self, node, name, t: CType) -> CType:
+        """``t`` with the bit names of a ``__flags(E)`` annotation on ``name`` (E: an enum of bit numbers)."""
+        c = node.coord
+        r = self.flag_annots.get((c.file, c.line, name)) if c is not None else None
+        if r is None:
+            return t
+        enum, loc = r
+        if not isinstance(t, IntType) or t.labels:
+            raise HugemcError("__flags applies to integer (non-enum) fields and variables only", loc)
+        et = self.typedefs.get(f"enum {enum}") or self.typedefs.get(enum)
+        if not isinstance(et, IntType) or not et.labels:
+            known = sorted(k[5:] for k in self.typedefs if k.startswith("enum "))
+            raise HugemcError(f"__flags({enum}): no enum '{enum}' is defined before this declaration", loc,
+                              hint=did_you_mean(enum, known) or "define the enum of bit numbers first")
+        bits = tuple((v, n) for v, n in et.labels if 0 <= v < 64 and not n.startswith("__"))
+        return replace(t, bit_labels=bits)
 
     def range_for(self, node, name) -> tuple[int, int] | None:
         c = node.coord
@@ -366,10 +385,13 @@ class DeclLowering:
             lo, hi = dom if dom is not None else self.default_domain(t)
         labels = t.labels if isinstance(t, IntType) else ()
         self.slots.append(SlotRec(name, lo, hi, init, kind, thread, t, auto, labels, func, var))
+        if isinstance(t, IntType) and t.bit_labels:
+            self.slots[-1].bit_labels = t.bit_labels
         return len(self.slots) - 1
 
     def define_global(self, decl: c_ast.Decl, t: CType) -> None:
         name = decl.name
+        t = self.flags_for(decl, name, t)
         if isinstance(t, VoidType):
             raise self.error(f"global '{name}' has type void", decl)
         if isinstance(t, StructType) and not t.complete:

@@ -26,13 +26,14 @@ def _trace(d: dict) -> Trace:
                   o.get("reads", {})) for o in s.get("ops", [])]
         steps.append(TraceStep(s.get("index", len(steps) + 1), s["thread"], s["file"], s["line"], s.get("code", ""),
                                s.get("changes", {}), s.get("messages", []), s.get("error"), ops,
-                               s.get("reads", {}), s.get("function", ""), bool(s.get("relevant", True))))
+                               s.get("reads", {}), s.get("function", ""), bool(s.get("relevant", True)),
+                               s.get("site", {})))
     return Trace(d.get("initial", {}), steps, d.get("final", {}))
 
 
 def _violation(v: dict) -> Violation:
     return Violation(v["property"], v["kind"], v["message"], _trace(v["trace"]), v.get("file", ""),
-                     v.get("line", 0), v.get("focus", []))
+                     v.get("line", 0), v.get("focus", []), v.get("final_state", {}))
 
 
 def load_results(path: str | Path) -> list[ScenarioResult]:

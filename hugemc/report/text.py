@@ -1,6 +1,20 @@
-"""The terminal report: verdicts, counterexamples as step tables, statistics."""
+"""The terminal report: one line per scenario, counterexamples for failures, a summary.
+
+Quiet on success, loud on failure: a scenario that met its expectation gets
+one line (``✓ name  verdict  states  time``); one that did not gets its
+problems, counterexamples and properties, and the run ends with a ``FAILED``
+line per failing scenario and a count. ``verbose`` prints every scenario in
+full (every counterexample and witness); ``quiet`` prints only failures and
+the summary.
+
+No line is wider than the console: below :data:`TABLE_WIDTH` columns a trace
+is a block per step (the step, its thread and location; the code; then one
+change per line) wrapped at spaces; at that width or more it is a table.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 from rich.console import Console
 from rich.markup import escape
@@ -8,7 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..diagnostics import display_path
-from ..result import ScenarioResult, Trace
+from ..result import ScenarioResult, Trace, TraceStep
+
+TABLE_WIDTH = 120  # narrower consoles get the block layout
 
 
 def fmt_value(v) -> str:
@@ -21,8 +37,62 @@ def fmt_changes(changes: dict) -> str:
     return ", ".join(f"{k}: {fmt_value(a)}→{fmt_value(b)}" for k, (a, b) in changes.items())
 
 
+def _where(s: TraceStep) -> str:
+    return f"{display_path(s.file)}:{s.line}"
+
+
+def _site(s: TraceStep) -> str:
+    """``in ATOMIC { at file:line`` when the step began on another line than the one shown."""
+    if not s.site:
+        return ""
+    code = s.site.get("code", "").strip()
+    return f"in {code} at {display_path(s.site.get('file', ''))}:{s.site.get('line', 0)}" if code else \
+        f"from {display_path(s.site.get('file', ''))}:{s.site.get('line', 0)}"
+
+
+def _step_items(s: TraceStep) -> list[tuple[str, str]]:
+    """What a step did, one item each: (text, style)."""
+    items = [(f"read {k}={fmt_value(v)}", "") for k, v in s.reads.items() if k not in s.changes]
+    items += [(f"{k}: {fmt_value(a)}→{fmt_value(b)}", "") for k, (a, b) in s.changes.items()]
+    items += [(m, "yellow") for m in s.messages]
+    if s.error:
+        items.append(("✗ " + s.error, "bold red"))
+    return items
+
+
+def print_wrapped(console: Console, text: str, indent: int = 0, style: str = "", hang: int = 2) -> None:
+    """Print ``text`` wrapped at spaces to the console's width (words are never split;
+    a word longer than a line stands alone on its line)."""
+    width = max(console.width, 20)
+    lead = " " * indent
+    lines = textwrap.wrap(text, width, initial_indent=lead, subsequent_indent=lead + " " * hang,
+                          break_long_words=False, break_on_hyphens=False) or [lead]
+    for line in lines:
+        console.print(Text(line, style=style), soft_wrap=True)
+
+
+def render_steps(console: Console, trace: Trace, indent: int = 2) -> None:
+    """A trace as one block per step: ``#n thread  file:line function()``, the code, then each change."""
+    for s in trace.steps:
+        dim = not getattr(s, "relevant", True)  # the violation does not depend on this step: dimmed
+        head = f"#{s.index} {s.thread}  {_where(s)}" + (f" {s.function}()" if s.function else "")
+        print_wrapped(console, head, indent, "dim" if dim else "bold", hang=4)
+        if s.code:
+            print_wrapped(console, s.code.strip(), indent + 4, "dim" if dim else "", hang=4)
+        site = _site(s)
+        if site:
+            print_wrapped(console, site, indent + 4, "dim", hang=4)
+        for text, style in _step_items(s):
+            print_wrapped(console, text, indent + 6, "dim" if dim else (style or "cyan"), hang=4)
+
+
 def render_trace(console: Console, trace: Trace, title: str = "") -> None:
-    """Print a trace as a table, one row per step."""
+    """Print a trace: a table (one row per step) on wide consoles, blocks of lines on narrow ones."""
+    if console.width < TABLE_WIDTH:
+        if title:
+            print_wrapped(console, title, 0, "bold")
+        render_steps(console, trace)
+        return
     table = Table(title=escape(title) if title else None, title_justify="left", show_lines=False, expand=False,
                   header_style="bold")
     table.add_column("#", justify="right", no_wrap=True)
@@ -31,16 +101,18 @@ def render_trace(console: Console, trace: Trace, title: str = "") -> None:
     table.add_column("code", overflow="fold")
     table.add_column("changes", overflow="fold")
     for s in trace.steps:
-        parts = [f"read {k}={fmt_value(v)}" for k, v in s.reads.items() if k not in s.changes]
-        if s.changes:
-            parts.append(fmt_changes(s.changes))
-        changes = Text(", ".join(parts))
-        for m in s.messages:
-            changes.append(("\n" if changes.plain else "") + m, style="yellow")
-        if s.error:
-            changes.append(("\n" if changes.plain else "") + "✗ " + s.error, style="bold red")
-        where = f"{display_path(s.file)}:{s.line}" + (f"\n{s.function}()" if s.function else "")
-        table.add_row(str(s.index), Text(s.thread), Text(where), Text(s.code), changes)
+        plain = [t for t, st in _step_items(s) if not st]
+        changes = Text(", ".join(plain))
+        for t, st in _step_items(s):
+            if st:
+                changes.append(("\n" if changes.plain else "") + t, style=st)
+        where = _where(s) + (f"\n{s.function}()" if s.function else "")
+        code = Text(s.code)
+        site = _site(s)
+        if site:
+            code.append("\n" + site, style="dim")
+        table.add_row(str(s.index), Text(s.thread), Text(where), code, changes,
+                      style="dim" if not getattr(s, "relevant", True) else None)
     console.print(table)
 
 
@@ -67,8 +139,12 @@ def render_msc(console: Console, trace: Trace, title: str = "") -> None:
     """Print a trace as a message-sequence chart: one column per thread, one row per step.
 
     Only the slots a step changed (and the shared slots it read) are shown,
-    with ``pr_*`` messages inline.
+    with ``pr_*`` messages inline. Below :data:`TABLE_WIDTH` columns the
+    chart would not fit: the steps are printed as blocks instead.
     """
+    if console.width < TABLE_WIDTH:
+        render_trace(console, trace, title)
+        return
     threads: list[str] = []
     for s in trace.steps:
         if s.thread not in threads:
@@ -108,71 +184,148 @@ def render_unreached(console: Console, r: ScenarioResult) -> None:
     """The model lines each thread never executed (an unreached-code report)."""
     unreached = r.coverage_detail.get("unreached", {}) if r.coverage_detail else {}
     if not unreached:
-        console.print("  [dim]coverage: every model line of every thread ran[/dim]")
+        console.print(Text("  coverage: every model line of every thread ran", style="dim"))
         return
     for thread, files in unreached.items():
         where = "; ".join(f"{display_path(f)}:{','.join(map(str, lines))}" for f, lines in files.items())
-        console.print(Text(f"  warning: unreached code in thread {thread}: {where}", style="yellow"), soft_wrap=True)
+        print_wrapped(console, f"warning: unreached code in thread {thread}: {where}", 2, "yellow", hang=4)
+
+
+def _verdict_options(r: ScenarioResult) -> list[str]:
+    """The verdict in words, longest first: ``violated a, b``, ``violated a +1``, ``violated (2)``."""
+    if r.verdict != "violated":
+        return [r.verdict]
+    names = list(dict.fromkeys(v.property for v in r.violations))
+    if not names:
+        return ["violated"]
+    out = ["violated " + ", ".join(names)]
+    if len(names) > 1:
+        out.append(f"violated {names[0]} +{len(names) - 1}")
+    out.append(f"violated ({len(names)})")
+    return out
+
+
+def summary_line(r: ScenarioResult, width: int = 10**6) -> Text:
+    """``✓ name  verdict  1,234 states  0.12 s``: a scenario in one line (of at most ``width`` if it can)."""
+    mark = "✓" if r.ok else "✗"
+    t = Text()
+    for verdict in _verdict_options(r):
+        t = Text(f"{mark} {r.name}", style=_verdict_style(r))
+        if r.verdict == "error":
+            t.append("  input error")
+            return t
+        t.append(f"  {verdict}  {r.stats.states:,} states  {r.stats.seconds:.2f} s")
+        if r.warnings:
+            t.append(f"  {len(r.warnings)} warning(s)", style="yellow")
+        if not r.stats.complete:
+            t.append(f"  (cut short: {r.stats.limit})", style="yellow")
+        if t.cell_len <= width:
+            break
+    return t
+
+
+def _print_line(console: Console, text: Text) -> None:
+    """A one-line summary, wrapped at spaces if the console is narrower."""
+    if text.cell_len <= console.width:
+        console.print(text, soft_wrap=True)
+    else:
+        print_wrapped(console, text.plain, 0, str(text.style or ""), hang=4)
+
+
+def _render_properties(console: Console, r: ScenarioResult) -> None:
+    colors = {"holds": "green", "reached": "green", "violated": "red", "unreached": "red"}
+    if console.width < TABLE_WIDTH:
+        console.print(Text("  properties:", style="bold"))
+        for p in r.properties:
+            line = Text(f"    {p.status:9} ", style=colors.get(p.status, "yellow"))
+            line.append(f"{p.name} ({p.kind})")
+            _print_line(console, line)
+        return
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    t.add_column("  property")
+    t.add_column("kind")
+    t.add_column("status")
+    t.add_column("description", overflow="fold")
+    for p in r.properties:
+        t.add_row(Text(f"  {p.name}"), p.kind, Text(p.status, style=colors.get(p.status, "yellow")),
+                  Text(p.description))
+    console.print(t)
+
+
+def render_detail(console: Console, r: ScenarioResult, verbose: bool = False, coverage: bool = False) -> None:
+    """A scenario in full: verdict, problems, counterexamples, warnings, properties, statistics."""
+    head = Text(f"{'✓' if r.ok else '✗'} {r.name}", style=_verdict_style(r))
+    head.append(f"  {display_path(r.file)}", style="dim")
+    _print_line(console, head)
+    if r.verdict == "error":
+        console.print(Text((r.error or "error").rstrip("\n"), style="red"), soft_wrap=True)
+        console.print()
+        return
+    exp = r.expected if isinstance(r.expected, str) or r.expected is None else ", ".join(r.expected)
+    print_wrapped(console, f"verdict: {r.verdict}   expected: {exp}", 2)
+    for p in r.problems:
+        print_wrapped(console, f"problem: {p}", 2, "red", hang=4)
+    if verbose:
+        for f in r.replaced:
+            print_wrapped(console, f"replaces library function {f['function']} ({display_path(f['library_file'])}:"
+                          f"{f['library_line']}) with {display_path(f['file'])}:{f['line']}", 2, "dim", hang=4)
+    for v in r.violations:
+        print_wrapped(console, f"{v.property} ({v.kind}): {v.message} — counterexample, "
+                      f"{len(v.trace.steps)} step(s), {v.trace.switches} switch(es)", 2, "bold red", hang=4)
+        render_trace(console, v.trace)
+        if v.final_state:
+            print_wrapped(console, f"final state that violates {v.property}:", 2, "bold")
+            print_wrapped(console, ", ".join(f"{k}={fmt_value(x)}" for k, x in v.final_state.items()), 4, hang=2)
+    for w in r.warnings:
+        print_wrapped(console, f"warning: {w.message} at {display_path(w.file)}:{w.line}"
+                      f" (first reached after {len(w.trace.steps)} step(s))", 2, "yellow", hang=4)
+        if verbose:
+            render_trace(console, w.trace)
+    if r.properties:
+        _render_properties(console, r)
+        if verbose:
+            for p in r.properties:
+                if p.witness is not None:
+                    render_trace(console, p.witness, title=f"  {p.name} reached by:")
+    if coverage:
+        render_unreached(console, r)
+    s = r.stats
+    limit = f", cut short by {s.limit}" if s.limit and s.limit != "hash_compact" else ""
+    extra = "".join([f", {s.workers} workers" if s.workers > 1 else "",
+                     f", {s.store} store" if s.store != "memory" else ""])
+    print_wrapped(console, f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
+                  f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
+                  f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{extra}{limit}", 2, "dim", hang=2)
+    if s.reduction:
+        print_wrapped(console, f"reduction: {s.reduction}", 2, "dim", hang=2)
+    console.print()
+
+
+def failure_reason(r: ScenarioResult) -> str:
+    """Why a scenario failed its expectation, in one phrase."""
+    if r.verdict == "error":
+        first = (r.error or "input error").strip().splitlines()
+        return first[0] if first else "input error"
+    return "; ".join(r.problems) or f"verdict {r.verdict}, expected {r.expected}"
 
 
 def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False,
-                   coverage: bool = False) -> None:
-    """Print the full report for a run."""
+                   coverage: bool = False, quiet: bool = False) -> None:
+    """Print the report for a run: a line per scenario (every detail of failures), then the summary."""
     for r in results:
-        mark = "✓" if r.ok else "✗"
-        exp = r.expected if isinstance(r.expected, str) or r.expected is None else ", ".join(r.expected)
-        head = Text(f"{mark} {r.name}", style=_verdict_style(r))
-        head.append(f"  {r.file}", style="dim")
-        console.print(head)
-        if r.verdict == "error":
-            console.print(Text(r.error or "error", style="red"), soft_wrap=True)
-            console.print()
-            continue
-        console.print(f"  verdict: [bold]{r.verdict}[/bold]   expected: {escape(str(exp))}")
-        for p in r.problems:
-            console.print(f"  [red]problem:[/red] {escape(p)}")
-        if verbose:
-            for f in r.replaced:
-                console.print(Text(f"  replaces library function {f['function']} ({f['library_file']}:"
-                                   f"{f['library_line']}) with {f['file']}:{f['line']}", style="dim"))
-        for v in r.violations:
-            console.print(f"  [bold red]{escape(v.property)}[/bold red] ({v.kind}): {escape(v.message)}"
-                          f" — counterexample, {len(v.trace.steps)} step(s), {v.trace.switches} switch(es)")
-            render_trace(console, v.trace)
-        for w in r.warnings:
-            console.print(f"  [yellow]warning[/yellow]: {escape(w.message)} at {escape(display_path(w.file))}:{w.line}"
-                          f" (first reached after {len(w.trace.steps)} step(s))")
-            if verbose:
-                render_trace(console, w.trace)
-        if r.properties:
-            t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            t.add_column("  property")
-            t.add_column("kind")
-            t.add_column("status")
-            t.add_column("description", overflow="fold")
-            for p in r.properties:
-                style = {"holds": "green", "reached": "green", "violated": "red", "unreached": "red"}.get(
-                    p.status, "yellow")
-                t.add_row(Text(f"  {p.name}"), p.kind, Text(p.status, style=style), Text(p.description))
-            console.print(t)
-            if verbose:
-                for p in r.properties:
-                    if p.witness is not None:
-                        render_trace(console, p.witness, title=f"  {p.name} reached by:")
-        if coverage:
-            render_unreached(console, r)
-        s = r.stats
-        limit = f", cut short by {s.limit}" if s.limit and s.limit != "hash_compact" else ""
-        extra = "".join([f", {s.workers} workers" if s.workers > 1 else "",
-                         f", {s.store} store" if s.store != "memory" else ""])
-        console.print(f"  [dim]{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
-                      f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
-                      f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{extra}{limit}[/dim]",
-                      markup=True)
-        if s.reduction:
-            console.print(Text(f"  reduction: {s.reduction}", style="dim"))
-        console.print()
+        if verbose or not r.ok:
+            render_detail(console, r, verbose, coverage)
+        elif not quiet:
+            _print_line(console, summary_line(r, console.width))
+            if coverage and r.coverage_detail.get("unreached"):
+                render_unreached(console, r)
     ok = sum(1 for r in results if r.ok)
     bad = len(results) - ok
+    if bad:
+        console.print()
+        for r in results:
+            if not r.ok:
+                print_wrapped(console, f"FAILED {r.name}: {failure_reason(r)}", 0, "red", hang=4)
     style = "bold green" if bad == 0 else "bold red"
-    console.print(Text(f"{len(results)} scenario(s): {ok} met their expectation, {bad} did not", style=style))
+    noun = "scenario" if len(results) == 1 else "scenarios"
+    _print_line(console, Text(f"{len(results)} {noun}: {ok} met their expectation, {bad} did not", style=style))

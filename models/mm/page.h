@@ -50,7 +50,7 @@ enum page_where {
 
 struct page {
 	atomic_t _refcount __range(-1, REF_MAX);
-	unsigned long flags __range(0, (1 << __NR_PAGEFLAGS) - 1);
+	unsigned long flags __range(0, (1 << __NR_PAGEFLAGS) - 1) __flags(pageflags);
 	struct page *first_page;	/* compound_head of a tail; NULL otherwise */
 	int compound_order __range(0, 4);
 	enum compound_dtor_id compound_dtor;
