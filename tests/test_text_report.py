@@ -33,7 +33,6 @@ def widest(text: str) -> int:
 def failing_copy(tmp_path, src=FORGET, name="mutant-x"):
     """``src`` with its expectation turned to "holds": a scenario that fails."""
     text = re.sub(r"(?m)^expect = .*$", 'expect = "holds"', src.read_text())
-    text = text.replace('models = ["', 'include = ["' + str(EXAMPLES) + '"]\nmodels = ["', 1)
     p = tmp_path / f"{name}.toml"
     p.write_text(text)
     return p
