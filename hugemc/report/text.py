@@ -105,14 +105,10 @@ def fmt_bytes(n: int) -> str:
 
 
 def render_unreached(console: Console, r: ScenarioResult) -> None:
-    """The model lines each thread never executed (an unreached-code report)."""
+    """One coverage line: the share of model lines that ran, and where code never ran."""
+    from .coverage import coverage_summary
     unreached = r.coverage_detail.get("unreached", {}) if r.coverage_detail else {}
-    if not unreached:
-        console.print("  [dim]coverage: every model line of every thread ran[/dim]")
-        return
-    for thread, files in unreached.items():
-        where = "; ".join(f"{display_path(f)}:{','.join(map(str, lines))}" for f, lines in files.items())
-        console.print(Text(f"  warning: unreached code in thread {thread}: {where}", style="yellow"), soft_wrap=True)
+    console.print(Text(f"  {coverage_summary(r)}", style="yellow" if unreached else "dim"), soft_wrap=True)
 
 
 def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False,
