@@ -235,11 +235,21 @@ def _lines_lost(old: dict[str, list[int]], new: dict[str, list[int]]) -> list[tu
 
 
 def _file_key(path: str) -> str:
-    """The key a coverage file is matched by: shipped library files by their path inside the library."""
+    """The key a coverage file is matched by: shipped library files by their path inside the library.
+
+    Results name library files relative to the library (``mm/buddy.c``); older
+    results by an absolute path (``.../site-packages/hugemc/models/mm/buddy.c``)
+    or relative to a checkout (``models/mm/buddy.c``): all three match.
+    """
     parts = PurePosixPath(path.replace("\\", "/")).parts
     for i in range(len(parts) - 2, -1, -1):
         if parts[i] == "hugemc" and parts[i + 1] in ("models", "properties"):
-            return "/".join(parts[i + 1:])
+            return "/".join(parts[i + 2:])
+    if len(parts) > 1 and parts[0] in ("models", "properties"):
+        from .scenario import models_dir, properties_dir
+        rest = "/".join(parts[1:])
+        if ((models_dir() if parts[0] == "models" else properties_dir()) / rest).is_file():
+            return rest
     return path
 
 

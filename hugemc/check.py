@@ -71,8 +71,12 @@ def scenario_limits(sc: Scenario, opt: CheckOptions) -> Limits:
 
 def error_result(path: Path, err: HugemcError) -> ScenarioResult:
     """The result of a scenario whose input is wrong (verdict ``error``)."""
+    loc = err.loc
     return ScenarioResult(name=path.stem, file=display_path(path), verdict="error", expected=None, ok=False,
-                          error=err.render(), problems=[err.message])
+                          error=err.render(), problems=[err.message],
+                          error_file=display_path(loc.file) if loc is not None and loc.file else "",
+                          error_line=loc.line if loc is not None else 0,
+                          error_col=loc.col if loc is not None else 0)
 
 
 class TimeUp(Exception):
@@ -262,9 +266,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         problems.append(f"search cut short by {raw.limit}: the verdict is incomplete")
     cov_lines, detail = coverage(program, model.coverage)
     if opt.coverage_fatal and raw.complete and detail["unreached"]:
-        where = "; ".join(f"{t}: " + ", ".join(f"{f}:{','.join(map(str, ls))}" for f, ls in files.items())
-                          for t, files in detail["unreached"].items())
-        problems.append(f"unreached code: model lines never executed: {where}")
+        from .report.coverage import summarize
+        problems.append(f"unreached code: {summarize(detail, None)}")
     verdict = "violated" if violations else ("holds" if raw.complete else "incomplete")
     ok = raw.complete and not problems
 

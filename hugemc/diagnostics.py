@@ -15,7 +15,9 @@ and exits with status 2. No user mistake ever surfaces as a Python traceback.
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -53,7 +55,8 @@ class HugemcError(Exception):
 
     def render(self) -> str:
         """The full compiler-style text of this error (several lines)."""
-        head = f"{self.loc}: error: {self.message}" if self.loc else f"error: {self.message}"
+        shown = SourceLoc(display_path(self.loc.file), self.loc.line, self.loc.col) if self.loc else None
+        head = f"{shown}: error: {self.message}" if shown else f"error: {self.message}"
         lines = [head]
         text = self.source_line
         if text is None and self.loc is not None and self.loc.line:
@@ -117,10 +120,78 @@ def did_you_mean(name: str, candidates, what: str = "") -> str | None:
     return "did you mean one of: " + ", ".join(f"'{c}'" for c in close) + "?"
 
 
-def display_path(path: str | Path) -> str:
-    """A path as users should see it: relative to the working directory if below it."""
+def library_dirs() -> tuple[Path, ...]:
+    """The shipped library folders: the models, the properties and the prelude (``hugemc.h``)."""
+    from .scenario import models_dir, prelude_dir, properties_dir
+    return tuple(_resolve(str(d)) for d in (models_dir(), properties_dir(), prelude_dir()))
+
+
+@lru_cache(maxsize=8192)
+def _resolve_in(path: str, cwd: str) -> Path:
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(p)
+        return (p if p.is_absolute() else Path(cwd) / p).resolve()
+    except OSError:
+        return p
+
+
+def _resolve(path: str) -> Path:
+    return _resolve_in(path, os.getcwd())
+
+
+LIBRARY_PARTS = ("models", "properties", "include")  # the library folders, in library_dirs() order
+
+
+def library_location(path: str | Path) -> tuple[str, str] | None:
+    """For a shipped library file, which library folder holds it (``models``, ``properties``
+    or ``include``, the prelude's) and the path inside it (``mm/buddy.c``); None for a user file."""
+    p = _resolve(str(path))
+    for part, d in zip(LIBRARY_PARTS, library_dirs()):
+        try:
+            return part, p.relative_to(d).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def library_relative(path: str | Path) -> str | None:
+    """``path`` relative to the library folder holding it (``mm/buddy.c``), or None for a user file."""
+    loc = library_location(path)
+    return loc[1] if loc else None
+
+
+def is_library_path(path: str | Path) -> bool:
+    """Whether ``path`` (as given, relative to the working directory) is a shipped library file."""
+    return library_relative(path) is not None
+
+
+def display_path(path: str | Path) -> str:
+    """A path as users should see it, in every report.
+
+    A shipped library file relative to its library folder (``mm/buddy.c``,
+    ``hugetlb.c`` for a property file, ``hugemc.h``), wherever hugemc is
+    installed; a user file relative to the working directory if below it,
+    else as given. :func:`resolve_display_path` turns it back into a file.
+    """
+    s = str(path)
+    if not s or s.startswith("<"):
+        return s
+    lib = library_relative(s)
+    if lib is not None:
+        return lib
+    try:
+        return _resolve(s).relative_to(_resolve(os.getcwd())).as_posix()
+    except ValueError:
+        return s
+
+
+def resolve_display_path(path: str, cwd: str | Path | None = None) -> Path:
+    """The file a :func:`display_path` names: a library file if the library has one by that
+    name (library-relative names win), else ``path`` relative to ``cwd`` (default: the working directory)."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    for d in library_dirs():
+        if (d / p).is_file():
+            return d / p
+    return Path(cwd or os.getcwd()) / p

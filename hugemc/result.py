@@ -170,9 +170,20 @@ class ScenarioResult:
     coverage_detail: dict = field(default_factory=dict)  # hits per line and step, unreached lines per thread
     problems: list[str] = field(default_factory=list)  # why ok is false, in words
     error: str | None = None  # rendered diagnostic when verdict == "error"
+    # where that diagnostic points (display path, 1-based line and column; "", 0 when unknown)
+    error_file: str = ""
+    error_line: int = 0
+    error_col: int = 0
     description: str = ""
     # library functions the scenario's models replaced: {"function", "file", "line", "library_file", "library_line"}
     replaced: list[dict] = field(default_factory=list)
+
+    def expects(self, v: Violation) -> bool:
+        """Whether the scenario expects violation ``v`` (a known bug): its property is listed, or
+        its kind (``assertion``, ``warning``) for a named site such as ``VM_BUG_ON@enqueue_huge_page``."""
+        if not isinstance(self.expected, list):
+            return False
+        return v.property in self.expected or (v.property != v.kind and v.kind in self.expected)
 
     def to_json(self) -> dict:
         d = {"name": self.name, "file": self.file, "verdict": self.verdict, "expected": self.expected,
@@ -183,6 +194,8 @@ class ScenarioResult:
              "description": self.description, "replaced": self.replaced}
         if self.error is not None:
             d["error"] = self.error
+            if self.error_file:
+                d["error_location"] = {"file": self.error_file, "line": self.error_line, "col": self.error_col}
         return d
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, check_file, trace_of
+from hugemc.diagnostics import resolve_display_path
 from hugemc.report.graphs import CONFLICT, PO, interleaving_graph
 from hugemc.report.html import embed_json, render_html, write_html
 from hugemc.report.svg import interleaving_svg
@@ -155,7 +156,7 @@ def test_report_embeds_the_traces_and_sources(lost_update, null_deref):
     assert tr[0]["threads"] == ["plain0", "plain1", "atomic0", "atomic1"]
     # the model files the traces touch are embedded, verbatim (tabs expanded)
     for f in {s.file for s in lu.steps} | {s.file for s in trace_of(null_deref, "null_deref").steps}:
-        path = Path(f) if Path(f).is_absolute() else ROOT / f
+        path = resolve_display_path(f, ROOT)  # library files are named relative to the library
         assert data["sources"][f] == path.read_text(encoding="utf-8").expandtabs(8)
     # verdict table: one row per scenario, with stats
     doc = parse(html)

@@ -40,13 +40,8 @@ class Domain(tuple):
 
 def _short(file: str) -> str:
     """A library file relative to the library (mm/page.h); other files as given."""
-    from ..scenario import models_dir, properties_dir
-    for base in (models_dir(), properties_dir()):
-        try:
-            return Path(file).resolve().relative_to(base.resolve()).as_posix()
-        except (ValueError, OSError):
-            continue
-    return file
+    from ..diagnostics import library_relative
+    return library_relative(file) or file
 
 
 def _num(v: int) -> str:

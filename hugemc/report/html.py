@@ -80,14 +80,13 @@ def counterexamples(results: list[ScenarioResult]) -> list[dict]:
 
 
 def read_sources(files: list[str], cwd: Path | None = None) -> dict[str, str | None]:
-    """The text of each file (relative to ``cwd`` or absolute); ``None`` when unreadable."""
-    base = cwd or Path.cwd()
+    """The text of each file (a library file, or relative to ``cwd``, or absolute); ``None`` when unreadable."""
+    from ..diagnostics import resolve_display_path  # library files are named relative to the library
     out: dict[str, str | None] = {}
     for f in files:
         if f in out or not f:
             continue
-        p = Path(f)
-        p = p if p.is_absolute() else base / p
+        p = resolve_display_path(f, cwd)
         try:
             out[f] = p.read_text(encoding="utf-8", errors="replace").expandtabs(8)
         except OSError:

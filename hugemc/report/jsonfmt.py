@@ -79,4 +79,7 @@ def _scenario(s: dict) -> ScenarioResult:
         properties=props, warnings=[_violation(v) for v in s.get("warnings", [])], stats=stats,
         coverage=s.get("coverage", {}), coverage_detail=s.get("coverage_detail", {}),
         problems=s.get("problems", []), error=s.get("error"),
+        error_file=(s.get("error_location") or {}).get("file", ""),
+        error_line=(s.get("error_location") or {}).get("line", 0),
+        error_col=(s.get("error_location") or {}).get("col", 0),
         description=s.get("description", ""))

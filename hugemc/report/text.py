@@ -181,14 +181,10 @@ def fmt_bytes(n: int) -> str:
 
 
 def render_unreached(console: Console, r: ScenarioResult) -> None:
-    """The model lines each thread never executed (an unreached-code report)."""
+    """One coverage line: the share of model lines that ran, and where code never ran."""
+    from .coverage import coverage_summary
     unreached = r.coverage_detail.get("unreached", {}) if r.coverage_detail else {}
-    if not unreached:
-        console.print(Text("  coverage: every model line of every thread ran", style="dim"))
-        return
-    for thread, files in unreached.items():
-        where = "; ".join(f"{display_path(f)}:{','.join(map(str, lines))}" for f, lines in files.items())
-        print_wrapped(console, f"warning: unreached code in thread {thread}: {where}", 2, "yellow", hang=4)
+    console.print(Text(f"  {coverage_summary(r)}", style="yellow" if unreached else "dim"), soft_wrap=True)
 
 
 def _verdict_options(r: ScenarioResult) -> list[str]:
