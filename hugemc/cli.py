@@ -2,7 +2,9 @@
 
 Exit codes: 0 every scenario met its expectation; 1 some did not (a
 regression); 2 the input is wrong (a diagnostic is printed, never a
-traceback); 3 a search was cut short by a limit.
+traceback); 3 a search was cut short by a limit; 130 interrupted by Ctrl-C
+(the reports asked for are still written, the interrupted search
+``incomplete``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .result import ScenarioResult
 from .scenario import models_dir, parse_size, properties_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 CONFIG_NAMES = {"pyproject.toml", "hugemc.toml"}  # never scenarios
 
 
@@ -61,11 +64,14 @@ class _Progress:
         self.name = name
         self.live: Live | None = None
 
-    def __call__(self, states: int, transitions: int, depth: int, seconds: float) -> None:
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float, queue: int | None = None) -> None:
         if seconds < 1.0:
             return
-        text = Text(f"checking {self.name}: {states:,} states, {transitions:,} transitions, depth {depth}, "
-                    f"{seconds:.0f} s, {states / seconds:,.0f} states/s", style="cyan")
+        from .explore.common import rss_bytes
+        from .progress import fmt_bytes
+        q = "" if queue is None else f", queue {queue:,}"
+        text = Text(f"checking {self.name}: {states:,} states, {transitions:,} transitions, depth {depth}{q}, "
+                    f"{seconds:.0f} s, {states / seconds:,.0f} states/s, {fmt_bytes(rss_bytes())}", style="cyan")
         if self.live is None:
             self.live = Live(text, console=self.console, transient=True, refresh_per_second=4)
             self.live.start()
@@ -75,6 +81,26 @@ class _Progress:
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
+
+
+def _stdout_gone() -> None:
+    """Standard output's reader has gone (a closed pipe): send the rest of it nowhere, with no traceback."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _stdout_is_devnull() -> bool:
+    import os
+    try:
+        a, b = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+        return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    except (OSError, ValueError):
+        return False
 
 
 def expand_paths(paths: tuple[str, ...]) -> list[Path]:
@@ -279,10 +305,19 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
     except HugemcError as e:
         err_console.print(e.render(), markup=False, soft_wrap=True)
         sys.exit(EXIT_INPUT)
+    from .progress import LineProgress, install_interrupt_handler, interrupted, restore_interrupt_handler
+    from .progress import interval as progress_interval
     from .runner import check_many, default_jobs
     progress_console = Console(stderr=True)
-    progress_for = (lambda f: _Progress(progress_console, f.stem)) if progress_console.is_terminal else None
-    results = check_many(work, jobs or default_jobs(), progress_for)
+    if progress_console.is_terminal:  # a live line (one scenario at a time), else one line every 10 s
+        progress_for = lambda f: _Progress(progress_console, f.stem)  # noqa: E731
+    else:
+        progress_for = lambda f: LineProgress(f.stem)  # noqa: E731
+    previous_sigint = install_interrupt_handler()
+    try:
+        results = check_many(work, jobs or default_jobs(), progress_for, progress_interval())
+    except KeyboardInterrupt:  # a second Ctrl-C: quit at once
+        sys.exit(EXIT_INTERRUPTED)
     findings, base_doc = [], None
     if old is not None:
         from .baseline import compare, findings_json
@@ -291,15 +326,28 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
     outputs = [(fmt, out)] + extra + ([("json", json_out)] if json_out else []) + \
         ([("html", html_out)] if html_out else [])
     for rfmt, dest in outputs:
-        if rfmt == "json":
-            if dest in (None, "-"):
-                write_json(results, sys.stdout, base_doc)
+        try:
+            if rfmt == "json":
+                if dest in (None, "-"):
+                    write_json(results, sys.stdout, base_doc)
+                else:
+                    with open(dest, "w", encoding="utf-8") as fh:
+                        write_json(results, fh, base_doc)
             else:
-                with open(dest, "w", encoding="utf-8") as fh:
-                    write_json(results, fh, base_doc)
-        else:
-            write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
-                         quiet=quiet)
+                write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
+                             quiet=quiet)
+            if dest in (None, "-"):
+                sys.stdout.flush()
+        except BrokenPipeError:  # `hugemc check ... | head`: stop writing there, quietly; still write the files
+            _stdout_gone()
+        except SystemExit:  # rich's Console exits on a closed pipe, once it has sent stdout to /dev/null
+            if not _stdout_is_devnull():
+                raise
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+    restore_interrupt_handler(previous_sigint)
+    if interrupted():
+        sys.exit(EXIT_INTERRUPTED)
     code = overall_code(results)
     if allow_incomplete and code == EXIT_INCOMPLETE:
         code = EXIT_OK

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .check import CheckOptions, check_scenario, error_result
 from .diagnostics import HugemcError, SourceLoc
-from .result import ScenarioResult
+from .progress import LineProgress, init_worker, interrupted
+from .result import ScenarioResult, Stats
 
 
 def default_jobs() -> int:
@@ -25,8 +26,18 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def not_started(path: Path) -> ScenarioResult:
+    """The result of a scenario that Ctrl-C stopped before its search began (verdict ``incomplete``)."""
+    from .check import display_path
+    return ScenarioResult(name=path.stem, file=display_path(path), verdict="incomplete", expected=None, ok=False,
+                          stats=Stats(complete=False, limit="interrupted"),
+                          problems=["search cut short by an interrupt (Ctrl-C) before it began: not checked"])
+
+
 def check_one(path: Path, opt: CheckOptions, progress=None) -> ScenarioResult:
     """Check one scenario; an internal error becomes an ``error`` result, not an exception."""
+    if interrupted():
+        return not_started(path)
     try:
         return check_scenario(path, opt, progress)
     except Exception as e:  # a bug in hugemc, not the user's mistake: say so
@@ -37,12 +48,17 @@ def check_one(path: Path, opt: CheckOptions, progress=None) -> ScenarioResult:
 
 
 def _worker(args):
-    path, opt = args
-    return check_one(path, opt)
+    path, opt, every = args
+    return check_one(path, opt, LineProgress(Path(path).stem, every) if every else None)
 
 
-def check_many(work: list[tuple[Path, CheckOptions]], jobs: int, progress_for=None) -> list[ScenarioResult]:
-    """Check scenarios, ``jobs`` at a time (1: in this process, with progress display)."""
+def check_many(work: list[tuple[Path, CheckOptions]], jobs: int, progress_for=None,
+               progress_every: float | None = None) -> list[ScenarioResult]:
+    """Check scenarios, ``jobs`` at a time (1: in this process, with ``progress_for(path)``'s display).
+
+    With several jobs at once, each worker prints a progress line, prefixed
+    with its scenario's name, every ``progress_every`` seconds (None: none).
+    """
     if jobs <= 1 or len(work) <= 1:
         out = []
         for path, opt in work:
@@ -53,5 +69,5 @@ def check_many(work: list[tuple[Path, CheckOptions]], jobs: int, progress_for=No
                 if prog is not None:
                     prog.close()
         return out
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        return list(pool.map(_worker, work))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), initializer=init_worker) as pool:
+        return list(pool.map(_worker, [(p, o, progress_every) for p, o in work]))

@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     try:
         with launch() as browser:
             blocked: list[str] = []
-            page = offline_page(browser, blocked, width=1400, height=1320)
+            page = offline_page(browser, blocked, width=1280, height=1320)
             page.goto(html.as_uri() + "#cx1/4")
             page.wait_for_selector("article.cx:not([hidden]) .src-line.current")
             page.screenshot(path=str(out), full_page=False)

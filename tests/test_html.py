@@ -461,3 +461,79 @@ def test_browser_missing_source_is_said(tmp_path, open_report, lost_update):
     text = page.inner_text("article.cx:not([hidden]) .panel[data-thread='plain0']")
     assert "source not available" in text and "hits++;" in text
     assert not blocked and not errors, (blocked, errors)
+
+
+# ------------------------------------------------ layout at three widths, order, Back
+
+LAYOUT_JS = """() => {
+  const a = document.querySelector('article.cx:not([hidden])');
+  const boxes = [...a.querySelectorAll('svg.ilgraph .edge-label')].map(t => t.getBBox());
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const p = boxes[i], q = boxes[j];
+    if (p.x < q.x + q.width && q.x < p.x + p.width && p.y < q.y + q.height && q.y < p.y + p.height) overlaps++;
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+          labels: boxes.length, overlaps: overlaps,
+          rows: [...document.querySelectorAll('table.verdicts tr[data-scenario]')].map(r => r.dataset.scenario),
+          tabs: [...document.querySelectorAll('.cx-tab .scn')].map(s => s.textContent)};
+}"""
+
+
+def test_failing_scenarios_come_first(lost_update, null_deref):
+    from dataclasses import replace
+    from hugemc.report.html import failing_first
+    bad = replace(null_deref, ok=False)
+    assert [r.name for r in failing_first([lost_update, bad])] == ["seed-v1-null-deref", "lost-update"]
+    data = embedded(render_html([lost_update, bad], cwd=ROOT))
+    assert [t["scenario"] for t in data["traces"]][0] == "seed-v1-null-deref"
+
+
+@pytest.mark.parametrize("width", [420, 1280, 1920])
+def test_browser_layout_order_and_back(tmp_path, browser, width, lost_update):
+    """No horizontal overflow of the page, conflict labels apart, failing scenarios first, Back restores the step."""
+    from dataclasses import replace
+    from browser_util import offline_page
+    # dissolve-vmemmap-restore: many conflict edges between two threads; a made-up failure to be sorted first
+    many = check_file(EXAMPLES / "dissolve-vmemmap-restore.toml")
+    failing = replace(lost_update, name="lost-update-failing", ok=False)
+    path = tmp_path / "layout.html"
+    write_html([many, failing], path, cwd=ROOT)
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = offline_page(browser, blocked, width=width, height=900)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_selector("article.cx:not([hidden])")
+        lay = page.evaluate(LAYOUT_JS)
+        assert lay["rows"] == ["lost-update-failing", "dissolve-vmemmap-restore"]
+        assert lay["tabs"][0] == "lost-update-failing"
+        assert lay["scrollWidth"] <= lay["innerWidth"], lay
+        # the trace with the most conflict edges
+        page.click('.cx-tab[data-target="cx2"]')
+        for _ in range(3):
+            page.click("article.cx:not([hidden]) .btn.next")
+        lay = page.evaluate(LAYOUT_JS)
+        assert lay["labels"] >= 10 and lay["overlaps"] == 0, lay
+        assert lay["scrollWidth"] <= lay["innerWidth"], lay
+        k = lambda: page.evaluate("+document.querySelector('article.cx:not([hidden])').dataset.k")  # noqa: E731
+        assert k() == 3
+        page.click("article.cx:not([hidden]) .btn.next")
+        page.keyboard.press("ArrowRight")
+        assert k() == 5 and page.evaluate("location.hash") == "#cx2/5"
+        page.go_back()
+        page.wait_for_function("location.hash === '#cx2/4'")
+        assert k() == 4
+        assert page.evaluate("location.hash") == "#cx2/4"
+        page.go_back()
+        page.wait_for_function("location.hash === '#cx2/3'")
+        assert k() == 3
+        page.go_forward()
+        page.wait_for_function("location.hash === '#cx2/4'")
+        assert k() == 4
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"layout-{width}.png"), full_page=False)
+        assert not blocked and not errors, (blocked, errors)
+    finally:
+        page.context.close()

@@ -187,7 +187,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             head = end
             if r.limit == "max_states":
                 break
-            lim = S.clock.over(st.n, transitions, depth)
+            lim = S.clock.over(st.n, transitions, depth, st.n - head)
             if lim:
                 r.complete, r.limit = False, lim
                 break

@@ -11,6 +11,7 @@ from typing import Callable
 from ..backend import Model
 from ..ir import DEADLOCK, FINAL, INVARIANT, REACHABLE
 from ..ir.interp import Fault
+from ..progress import interrupted as _interrupted
 
 
 @dataclass(frozen=True)
@@ -194,12 +195,21 @@ class Clock:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def over(self, states: int, transitions: int, depth: int) -> str | None:
-        """The name of the limit reached, or None."""
+    def over(self, states: int, transitions: int, depth: int, queue: int | None = None) -> str | None:
+        """The name of the limit reached (``interrupted`` after Ctrl-C), or None.
+
+        ``queue``: the states found but not expanded yet (BFS) or the stack's
+        depth (DFS), for the progress display.
+        """
         now = time.monotonic()
         if self.progress is not None and now >= self.next_report:
-            self.progress(states, transitions, depth, now - self.start)
+            if queue is None:
+                self.progress(states, transitions, depth, now - self.start)
+            else:
+                self.progress(states, transitions, depth, now - self.start, queue)
             self.next_report = now + 0.25
+        if _interrupted():
+            return "interrupted"
         lim = self.limits
         if lim.time_limit is not None and now - self.origin > lim.time_limit:
             return "time_limit"

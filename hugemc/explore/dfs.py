@@ -70,7 +70,7 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                 r.depth = max(r.depth, len(stack) - 1)
                 count += 1
                 if count % 2048 == 0 or count == 1:
-                    lim = clock.over(len(visited), transitions, len(stack))
+                    lim = clock.over(len(visited), transitions, len(stack), len(stack))
                     if lim:
                         r.complete, r.limit = False, lim
                         break

@@ -33,6 +33,8 @@ BATCH = 32768  # states per batch (split between the workers)
 
 
 def _worker(conn, model: Model, red, words: int) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the coordinator stops the search and these workers
     st = StateStore(words)
     all_props = [(p.kind, f) for p, f in model.properties]
     all_inv = [k for k, (kind, _) in enumerate(all_props) if kind == INVARIANT]
@@ -176,7 +178,7 @@ def parallel_bfs(model: Model, limits: Limits = Limits(), progress: Progress | N
             head = end
             if r.limit == "max_states":
                 break
-            lim = S.clock.over(st.n, transitions, depth)
+            lim = S.clock.over(st.n, transitions, depth, st.n - head)
             if lim:
                 r.complete, r.limit = False, lim
                 break

@@ -222,6 +222,11 @@ def _cx_article(cx: dict) -> str:
 </article>"""
 
 
+def failing_first(results: list[ScenarioResult]) -> list[ScenarioResult]:
+    """The scenarios that did not meet their expectation first, then the others; each group in its order."""
+    return [r for r in results if not r.ok] + [r for r in results if r.ok]
+
+
 def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = None, cwd: Path | None = None,
                 title: str = "hugemc report") -> str:
     """The report page for ``results``.
@@ -235,6 +240,7 @@ def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = No
                            properties=[replace(p, witness=None) for p in r.properties])
                    for r in results if r.name == scn]
     from .. import __version__
+    results = failing_first(results)
     data = report_data(results, cwd)
     cxs = counterexamples(results)
     ok = sum(1 for r in results if r.ok)
@@ -265,11 +271,11 @@ def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = No
 <main>
 <section id="verdicts" class="card">
   <h2>Verdicts</h2>
-  <table class="verdicts">
+  <div class="table-scroll"><table class="verdicts">
     <thead><tr><th></th><th>scenario</th><th>verdict</th><th>expected</th><th>states / transitions</th>
     <th>counterexamples &amp; witnesses</th></tr></thead>
     <tbody>{_verdict_rows(results, cxs)}</tbody>
-  </table>
+  </table></div>
 </section>
 <section id="traces" class="card">
   <h2>Step through</h2>
@@ -303,13 +309,15 @@ body{margin:0;background:var(--bg);color:var(--text);font:14px/1.45 system-ui,-a
 code,pre,kbd,.mono{font-family:var(--mono)}
 small{color:var(--muted)}
 .muted{color:var(--muted)}
-header.top{display:flex;align-items:baseline;gap:18px;padding:14px 24px;background:#0f172a;color:#e2e8f0}
+header.top{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 18px;padding:14px 24px;background:#0f172a;color:#e2e8f0}
 header.top h1{margin:0;font-size:20px;font-weight:600}
 .logo{font-family:var(--mono);color:#93c5fd}
 .summary{font-weight:600}.summary.good{color:#86efac}.summary.bad{color:#fca5a5}
 .version{margin-left:auto;color:#94a3b8;font-size:12px}
 main{padding:16px 24px 40px;max-width:1800px;margin:0 auto}
-.card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:14px 18px;margin-bottom:18px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
+.card{background:var(--card);border:1px solid var(--border);border-radius:10px;padding:14px 18px;margin-bottom:18px;box-shadow:0 1px 2px rgba(15,23,42,.04);min-width:0}
+@media (max-width:640px){header.top{padding:10px 12px}main{padding:10px 8px 30px}.card{padding:10px}.hint{display:none}}
+.table-scroll{overflow-x:auto;max-width:100%}
 h2{margin:0 0 10px;font-size:16px}
 h3{margin:0 0 8px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 table{border-collapse:collapse}
@@ -319,8 +327,8 @@ table.verdicts{width:100%}
 .verdicts tr.detail td{border-top:none;padding-top:0}
 .verdicts .mark{font-size:18px;font-weight:700;width:28px}
 tr.good .mark{color:var(--good)}tr.bad .mark{color:var(--bad)}tr.warn .mark{color:var(--warn)}
-.verdicts .path{font-family:var(--mono);white-space:nowrap}
-.verdicts td.scenario{min-width:340px;width:34%}
+.verdicts .path{font-family:var(--mono);overflow-wrap:anywhere}
+.verdicts td.scenario{min-width:220px;width:34%}
 .verdicts td.expected{max-width:260px}
 .desc{color:var(--muted);font-size:12px}
 .verdict{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;background:#e2e8f0}
@@ -337,15 +345,16 @@ a.cx-link{display:inline-block;margin:0 4px 4px 0;padding:1px 8px;border-radius:
 a.cx-link small{margin-left:6px}
 a.cx-link.kind-violation{background:#fef2f2;color:var(--bad)}a.cx-link.kind-warning{background:#fffbeb;color:var(--warn)}
 .cx-nav{display:flex;flex-wrap:wrap;gap:6px;margin-bottom:14px}
-.cx-tab{display:flex;gap:6px;align-items:baseline;padding:5px 10px;border:1px solid var(--border);border-radius:8px;color:var(--text);text-decoration:none;font-size:13px;background:#f8fafc}
+.cx-tab{display:flex;flex-wrap:wrap;max-width:100%;overflow-wrap:anywhere;gap:0 6px;align-items:baseline;padding:5px 10px;border:1px solid var(--border);border-radius:8px;color:var(--text);text-decoration:none;font-size:13px;background:#f8fafc}
 .cx-tab .scn{color:var(--muted)}
 .cx-tab.active{border-color:var(--accent);background:#eff6ff;box-shadow:inset 0 -2px 0 var(--accent)}
 .cx-tab.kind-violation b{color:var(--bad)}.cx-tab.kind-warning b{color:var(--warn)}.cx-tab.kind-witness b{color:var(--good)}
 .cx-head{margin-bottom:10px}
 .cx-title{font-size:17px;display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
-.cx-title .prop{font-weight:700;font-family:var(--mono)}
+.cx-title .prop{font-weight:700;font-family:var(--mono);overflow-wrap:anywhere}
+.cx-title .scn{overflow-wrap:anywhere}
 .cx-title .sep{color:var(--muted)}
-.cx-msg{color:#334155;margin-top:2px}
+.cx-msg{color:#334155;margin-top:2px;overflow-wrap:anywhere}
 .badge{font-size:11px;text-transform:uppercase;letter-spacing:.05em;padding:2px 7px;border-radius:5px;font-weight:700;color:#fff;background:var(--muted)}
 .badge.kind-violation{background:var(--bad)}.badge.kind-warning{background:var(--warn)}.badge.kind-witness{background:var(--good)}
 .controls{position:sticky;top:0;z-index:5;display:flex;align-items:center;gap:8px;padding:8px 0;background:var(--card);border-bottom:1px solid var(--border);flex-wrap:wrap}
@@ -362,8 +371,9 @@ kbd{border:1px solid #cbd5e1;border-bottom-width:2px;border-radius:4px;padding:0
 .stepcard{margin:10px 0 14px;padding:10px 14px;border-radius:8px;background:#f8fafc;border:1px solid var(--border);border-left:5px solid var(--muted);min-height:64px}
 .stepcard.error{background:#fef2f2;border-color:#fecaca;border-left-color:var(--bad)}
 .stepcard .line1{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
-.stepcard .where{font-family:var(--mono);font-size:12px;color:var(--muted)}
-.stepcard code.c{display:block;font-size:13px;margin:4px 0;white-space:pre-wrap}
+.stepcard .where{font-family:var(--mono);font-size:12px;color:var(--muted);overflow-wrap:anywhere}
+.stepcard code.c{display:block;font-size:13px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.stepcard .fact{overflow-wrap:anywhere;min-width:0}
 .stepcard .facts{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .stepcard .fact{font-family:var(--mono)}
 .fact .k{color:var(--muted)}
@@ -373,7 +383,7 @@ kbd{border:1px solid #cbd5e1;border-bottom-width:2px;border-radius:4px;padding:0
 .chip{display:inline-block;padding:0 8px;border-radius:999px;color:#fff;font-weight:700;font-size:12px;font-family:var(--mono)}
 .cx-body{display:grid;grid-template-columns:minmax(0,.92fr) minmax(0,1.08fr);gap:18px;align-items:start}
 @media (max-width:1100px){.cx-body{grid-template-columns:1fr}}
-.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(500px,1fr));gap:12px}
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(500px,100%),1fr));gap:12px}
 .sources-note{font-size:11px;color:var(--muted);margin:-4px 0 8px}
 .sources-note .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin:0 4px 0 10px}
 .sources-note .sw.cur{background:var(--cur)}.sources-note .sw.oth{background:var(--cur-other)}.sources-note .sw.ran{background:#fffbeb;border:1px solid #fde68a}
@@ -419,7 +429,7 @@ kbd{border:1px solid #cbd5e1;border-bottom-width:2px;border-radius:4px;padding:0
 .stbl td.val .was{font-weight:400;color:var(--muted);margin-left:6px;font-size:11px}
 .stbl td.val .was::before{content:"was "}
 .stbl .focus td.name::after,.stbl th.focus::after{content:" ◆";color:var(--bad);font-size:10px}
-.stbl tr.hidden,.stbl .hidden{display:none}
+.stbl tr.hidden,.stbl .hidden,.stbl.hidden{display:none}
 .graph{margin-top:18px}
 .graph-head{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap}
 .legend{font-size:12px;color:var(--muted);display:flex;align-items:center;gap:6px;flex-wrap:wrap}
@@ -427,7 +437,7 @@ kbd{border:1px solid #cbd5e1;border-bottom-width:2px;border-radius:4px;padding:0
 .lg.po{border-top:2px solid #475569}.lg.cf{border-top:2px dashed #dc2626}
 .lg.dimmed{height:12px;width:16px;border:1px solid #64748b;border-radius:3px;opacity:.4}
 .lg.cur{height:12px;width:16px;border:2px solid var(--accent);border-radius:3px;background:#dbeafe}
-.graph-scroll{overflow:auto;max-height:640px;border:1px solid var(--border);border-radius:8px;background:#fff}
+.graph-scroll{overflow:auto;max-width:100%;max-height:640px;border:1px solid var(--border);border-radius:8px;background:#fff}
 .ilgraph{display:block}
 .ilgraph .node{cursor:pointer}
 .ilgraph .node:hover rect{stroke:var(--accent)}
@@ -535,7 +545,8 @@ Viewer.prototype.build = function () {
   a.querySelector(".btn.next").addEventListener("click", function () { self.go(self.k + 1); });
   a.querySelector(".btn.last").addEventListener("click", function () { self.go(self.n); });
   this.scrub = a.querySelector(".scrub");
-  this.scrub.addEventListener("input", function () { self.go(parseInt(self.scrub.value, 10)); });
+  this.scrub.addEventListener("input", function () { self.go(parseInt(self.scrub.value, 10), "replace"); });
+  this.scrub.addEventListener("change", function () { setHash(self.t.id, self.k, false); });
   a.querySelector(".touched-only").addEventListener("change", function (ev) {
     a.querySelector(".state-tables").classList.toggle("touched-only", ev.target.checked);
     self.render();
@@ -650,12 +661,14 @@ Viewer.prototype.buildState = function () {
   this.stateBox = box;
 };
 
-Viewer.prototype.go = function (k) {
+// how: "push" (a new history entry, so that Back returns to the step before),
+// "replace" (dragging the slider), or "none" (following the address)
+Viewer.prototype.go = function (k, how) {
   k = Math.max(0, Math.min(this.n, k));
   if (k === this.k && this.rendered) return;
   this.k = k;
   this.render();
-  try { history.replaceState(null, "", "#" + this.t.id + (k ? "/" + k : "")); } catch (e) { /* file: quirks */ }
+  if (how !== "none") setHash(this.t.id, k, how === "replace");
 };
 
 Viewer.prototype.render = function () {
@@ -810,6 +823,12 @@ Viewer.prototype.renderGraph = function () {
   }
 };
 
+function setHash(id, k, replace) {
+  var h = "#" + id + "/" + k;  // never the bare id: that is an element's, and the browser would scroll to it
+  if (location.hash === h) return;
+  try { history[replace ? "replaceState" : "pushState"](null, "", h); } catch (e) { /* file: quirks */ }
+}
+
 var viewers = {}, active = null;
 DATA.traces.forEach(function (t) {
   var a = document.getElementById(t.id);
@@ -824,25 +843,27 @@ function show(id, k) {
     tab.classList.toggle("active", tab.getAttribute("data-target") === id);
   });
   active = viewers[id];
-  if (k !== undefined && !isNaN(k)) active.go(k); else if (!active.rendered) active.render();
+  if (k !== undefined && !isNaN(k)) active.go(k, "none"); else if (!active.rendered) active.render();
 }
 function fromHash(scroll) {
   var h = decodeURIComponent(location.hash.slice(1)), parts = h.split("/");
   if (parts[0] in viewers) {
-    show(parts[0], parts.length > 1 ? parseInt(parts[1], 10) : undefined);
+    show(parts[0], parts.length > 1 ? parseInt(parts[1], 10) : 0);
     if (scroll) document.getElementById("traces").scrollIntoView();
-  } else show(null);
+  } else show(null, 0);
 }
 document.querySelectorAll("a[data-target]").forEach(function (link) {
   link.addEventListener("click", function (ev) {
     ev.preventDefault();
     var id = link.getAttribute("data-target");
     show(id);
-    try { history.replaceState(null, "", "#" + id + (viewers[id].k ? "/" + viewers[id].k : "")); } catch (e) {}
+    setHash(id, viewers[id].k, false);
     if (link.classList.contains("cx-link")) document.getElementById("traces").scrollIntoView({behavior: "smooth"});
   });
 });
-window.addEventListener("hashchange", function () { fromHash(true); });
+// Back and Forward: the address holds the trace and the step
+window.addEventListener("popstate", function () { fromHash(false); });
+window.addEventListener("hashchange", function () { fromHash(!active || location.hash.split("/")[0] !== "#" + active.t.id); });
 document.addEventListener("keydown", function (ev) {
   if (!active || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   var tag = (ev.target && ev.target.tagName) || "";

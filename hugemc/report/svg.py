@@ -45,6 +45,48 @@ def _clip(s: str, width_px: float, char_w: float = CHAR_W) -> str:
     return s if len(s) <= n else s[:n - 1] + "…"
 
 
+LABEL_CHAR_W = 6.2  # a conservative advance of a 10px monospace character, for label boxes
+LABEL_H = 13       # height of a conflict label's box
+
+
+class _LabelPlacer:
+    """Places conflict-edge labels so that no two overlap.
+
+    A label goes at the middle of its curve when that spot is free; else at
+    another point along the curve, else shifted up or down from the middle,
+    whichever comes first without touching a label placed before.
+    """
+
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    @staticmethod
+    def _box(text: str, x: float, y: float) -> tuple[float, float, float, float]:
+        w = len(text) * LABEL_CHAR_W + 6
+        return x - w / 2, y - LABEL_H / 2, x + w / 2, y + LABEL_H / 2
+
+    def _free(self, b) -> bool:
+        return all(b[2] <= o[0] or o[2] <= b[0] or b[3] <= o[1] or o[3] <= b[1] for o in self.boxes)
+
+    def place(self, text: str, p0, p1, p2, p3) -> tuple[float, float]:
+        """The label's anchor (text-anchor middle, baseline) for the cubic p0..p3."""
+        def at(t: float) -> tuple[float, float]:
+            u = 1 - t
+            return (u ** 3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t ** 3 * p3[0],
+                    u ** 3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t ** 3 * p3[1])
+        cands = [at(t) for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)]
+        mx, my = cands[0]
+        cands += [(mx, my + k * (LABEL_H + 1) * sgn) for k in range(1, 40) for sgn in (1, -1)]
+        for x, y in cands:
+            b = self._box(text, x, y)
+            if self._free(b):
+                self.boxes.append(b)
+                return x, y + 3.5  # the baseline, for a box centred on (x, y)
+        b = self._box(text, mx, my)
+        self.boxes.append(b)
+        return mx, my + 3.5
+
+
 def node_id(prefix: str, index: int) -> str:
     """The element id of step ``index``'s node."""
     return f"{prefix}-n{index}"
@@ -93,6 +135,7 @@ def interleaving_svg(trace: Trace, id_prefix: str = "g", graph: nx.DiGraph | Non
 
     # edges under the nodes
     out.append('<g class="edges">')
+    placer = _LabelPlacer()
     for a, b, d in sorted(g.edges(data=True), key=lambda e: (e[2]["kind"] != PO, e[0], e[1])):
         rel = g.nodes[a]["relevant"] and g.nodes[b]["relevant"]
         cls = f'edge {"po" if d["kind"] == PO else "conflict"}{"" if rel else " dim"}'
@@ -115,15 +158,14 @@ def interleaving_svg(trace: Trace, id_prefix: str = "g", graph: nx.DiGraph | Non
             x2 += 1
         dx = max(40.0, abs(x2 - x1) * 0.45) * (1 if right else -1)
         path = f"M{x1},{y1} C{x1 + dx},{y1} {x2 - dx},{y2} {x2},{y2}"
-        # the point of the cubic at t = 0.5, for the label
-        mx = (x1 + 3 * (x1 + dx) + 3 * (x2 - dx) + x2) / 8
-        my = (y1 + 3 * y1 + 3 * y2 + y2) / 8
-        label = _e(_clip(d["slots"], COL_W - NODE_W + 14, 6.0))
+        text = _clip(d["slots"], COL_W - NODE_W + 14, 6.0)
+        mx, my = placer.place(text, (x1, y1), (x1 + dx, y1), (x2 - dx, y2), (x2, y2))
+        label = _e(text)
         out.append(f'<g class="{cls}" data-from="{a}" data-to="{b}"{faded}>'
                    f'<title>conflict on {_e(d["slots"])}: step {a} before step {b}</title>'
                    f'<path d="{path}" stroke="{_COLORS["conflict"]}" stroke-width="1.6" stroke-dasharray="5 4" '
                    f'fill="none" marker-end="url(#{p}-arrow-cf)"/>'
-                   f'<text class="edge-label" x="{mx:.1f}" y="{my + 4:.1f}" text-anchor="middle" font-size="10" '
+                   f'<text class="edge-label" x="{mx:.1f}" y="{my:.1f}" text-anchor="middle" font-size="10" '
                    f'fill="{_COLORS["conflict"]}" stroke="#ffffff" stroke-width="3" paint-order="stroke" '
                    f'stroke-linejoin="round">{label}</text></g>')
     out.append("</g>")
