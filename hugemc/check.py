@@ -186,7 +186,13 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     if por or symmetry:
         from .explore.reduce import Reduction
         reduce = Reduction(model, por=por, symmetry=symmetry)
-    _memory_check(limits, "generating code")
+    try:
+        _memory_check(limits, "generating code")
+    except MemoryUp as e:
+        expected = "holds" if sc.expect_holds else list(sc.expect_violated)
+        return replace(incomplete_result(sc.path, sc.name, str(e), limits.max_memory,
+                                         started if started is not None else time.monotonic(), expected,
+                                         what="memory"), description=sc.description)
     phase[0] = "searching"
     try:
         if strategy == "dfs":

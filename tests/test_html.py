@@ -537,3 +537,9 @@ def test_browser_layout_order_and_back(tmp_path, browser, width, lost_update):
         assert not blocked and not errors, (blocked, errors)
     finally:
         page.context.close()
+
+
+def test_final_violation_shows_the_final_state(tmp_path):
+    r = check_file(EXAMPLES / "mutant-forget-page.toml")
+    page = render_html([r])
+    assert "final state:" in page and "pages[0].ghost_where" in page

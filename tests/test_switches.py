@@ -50,7 +50,7 @@ def test_switches_is_the_count_of_thread_changes():
 def test_cli_fewest_switches(tmp_path):
     out = tmp_path / "r.json"
     cmd = [sys.executable, "-m", "hugemc.cli", "check", str(EXAMPLES / "lost-update.toml"), "--fewest-switches",
-           "--json", str(out), "--no-color", "--width", "200"]
+           "--json", str(out), "--no-color", "--width", "200", "-v"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "switch" in p.stdout

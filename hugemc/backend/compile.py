@@ -1012,7 +1012,14 @@ def compile_program(program: Program) -> Model:
 
     g.ns["_slow"] = _MemoSlow(program, interp, g.cov, layout)
     source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
-    exec(compile(source, f"<hugemc {program.name}>", "exec"), g.ns)
+    try:
+        code = compile(source, f"<hugemc {program.name}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):
+        # some function nests deeper than Python's parser allows: interpret those, compile the rest
+        srcs, prop_srcs = _compilable(srcs, g), [p if _compiles(p) else "" for p in prop_srcs]
+        source = "\n\n".join(srcs + tables_src + ["\n".join(body)] + [s for s in prop_srcs if s])
+        code = compile(source, f"<hugemc {program.name}>", "exec")
+    exec(code, g.ns)
     for k, prop in enumerate(program.properties):
         fast = g.ns.get(f"_p{k}") if prop_srcs[k] else None
         prop_fns.append((prop, _prop_caller(fast, interp, k, layout)))
@@ -1023,6 +1030,31 @@ def compile_program(program: Program) -> Model:
     return Model(program, g.ns["expand"], prop_fns, tuple(t.pc_slot for t in program.threads), interp,
                  source, g.fallbacks, g.cov, layout,
                  [g.ns[f"expand_t{t.index}"] for t in program.threads], invariants_hold)
+
+
+def _compiles(src: str) -> bool:
+    """Whether one generated function's source compiles (an empty one trivially does)."""
+    if not src:
+        return True
+    try:
+        compile(src, "<hugemc>", "exec")
+        return True
+    except (SyntaxError, RecursionError, MemoryError):
+        return False
+
+
+def _compilable(srcs: list[str], g) -> list[str]:
+    """Step functions, each one that does not compile replaced by a call of the interpreter."""
+    out = []
+    for src in srcs:
+        if _compiles(src):
+            out.append(src)
+            continue
+        head = src.split("\n", 1)[0]  # def _s{tid}_{pc}(s, res, errs, warns):
+        tid = int(head.split("_s", 1)[1].split("_", 1)[0])
+        g.fallbacks += 1
+        out.append(f"{head}\n    _slow({tid}, s, res, errs, warns)")
+    return out
 
 
 def _prop_caller(fast, interp: Interpreter, k: int, layout: Layout):

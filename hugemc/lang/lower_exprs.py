@@ -308,11 +308,22 @@ class ExprLowering:
                 raise self.error(f"index {idx.value} out of bounds for an array of {t.length}", sub)
             raise self.error("a run-time index into an array reached through a pointer is not supported",
                              node, hint="index a global array directly, or use a pointer to its element")
-        if isinstance(idx, Const):
+        if isinstance(idx, Const) and self._literal_index(sub):
+            # written as a constant: a mistake the front end can see (a constant that only comes
+            # from an inlined argument may sit on a path a guard excludes: an error only if reached)
             raise self.error(f"index {idx.value} out of bounds for an array of {t.length}", sub,
                              hint=f"indices run from 0 to {t.length - 1}")
         tab = self.array_table(base, node)
         return Place(t.elem, table=tab, index=idx, offset=0, array_base=(base, idx))
+
+    def _literal_index(self, sub) -> bool:
+        """Whether an index is a constant expression as written (literals, enumerators, consts)."""
+        from ..diagnostics import HugemcError
+        try:
+            self.const_eval(sub)
+            return True
+        except HugemcError:
+            return False
 
     def deref_place(self, ptr, pt: PtrType, node) -> Place:
         if isinstance(pt.target, VoidType):

@@ -16,7 +16,7 @@ from ..diagnostics import HugemcError, SourceLoc
 from .annotate import marked_lines
 
 MAX_NESTING = 64      # ( [ { open at once
-MAX_OPERATORS = 100   # binary and ?: operators in one expression (between ; , { } at one level)
+MAX_OPERATORS = 500   # binary and ?: operators in one expression (between ; , { } at one level)
 
 _BINARY = ("<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "?")
 

@@ -42,6 +42,14 @@ PALETTE = ["#2563eb", "#c026d3", "#0d9488", "#ea580c", "#7c3aed", "#16a34a", "#d
 _GRAPH_HAS_FOCUS = "focus" in inspect.signature(interleaving_graph).parameters
 
 
+def _final_state_html(final_state) -> str:
+    """For a FINAL violation: the final values of the slots the property reads."""
+    if not final_state:
+        return ""
+    items = ", ".join(f"<code>{_e(str(k))}</code> = {_e(str(v))}" for k, v in final_state.items())
+    return f'\n    <div class="cx-final">final state: {items}</div>'
+
+
 def _e(s: object) -> str:
     return escape(str(s), quote=True)
 
@@ -63,13 +71,16 @@ def counterexamples(results: list[ScenarioResult]) -> list[dict]:
     """
     out: list[dict] = []
 
-    def add(r: ScenarioResult, kind: str, prop: str, typ: str, message: str, trace: Trace, focus) -> None:
+    def add(r: ScenarioResult, kind: str, prop: str, typ: str, message: str, trace: Trace, focus,
+            final_state=None) -> None:
         out.append({"id": f"cx{len(out) + 1}", "scenario": r.name, "kind": kind, "property": prop, "type": typ,
-                    "message": message, "focus": list(focus or []), "trace": trace})
+                    "message": message, "focus": list(focus or []), "trace": trace,
+                    "final_state": dict(final_state or {})})
 
     for r in results:
         for v in r.violations:
-            add(r, "violation", v.property, v.kind, v.message, v.trace, getattr(v, "focus", None))
+            add(r, "violation", v.property, v.kind, v.message, v.trace, getattr(v, "focus", None),
+                getattr(v, "final_state", None))
         for w in r.warnings:
             add(r, "warning", w.property, w.kind, w.message, w.trace, None)
         for p in r.properties:
@@ -192,7 +203,7 @@ def _cx_article(cx: dict) -> str:
     <div class="cx-title"><span class="badge kind-{cx['kind']}">{label}</span>
       <span class="scn">{_e(cx['scenario'])}</span><span class="sep">›</span>
       <span class="prop">{_e(cx['property'])}</span> <span class="muted">({_e(cx['type'])}, {n} step{'s' if n != 1 else ''})</span></div>
-    <div class="cx-msg">{_e(cx['message'])}</div>
+    <div class="cx-msg">{_e(cx['message'])}</div>{_final_state_html(cx.get('final_state'))}
   </header>
   <div class="controls" role="toolbar" aria-label="step through the trace">
     <button type="button" class="btn first" title="initial state (Home)">« First</button>
@@ -354,7 +365,7 @@ a.cx-link.kind-violation{background:#fef2f2;color:var(--bad)}a.cx-link.kind-warn
 .cx-title .prop{font-weight:700;font-family:var(--mono);overflow-wrap:anywhere}
 .cx-title .scn{overflow-wrap:anywhere}
 .cx-title .sep{color:var(--muted)}
-.cx-msg{color:#334155;margin-top:2px;overflow-wrap:anywhere}
+.cx-msg{color:#334155;margin-top:2px;overflow-wrap:anywhere}.cx-final{margin-top:.3em;font-size:.9em;overflow-wrap:anywhere}
 .badge{font-size:11px;text-transform:uppercase;letter-spacing:.05em;padding:2px 7px;border-radius:5px;font-weight:700;color:#fff;background:var(--muted)}
 .badge.kind-violation{background:var(--bad)}.badge.kind-warning{background:var(--warn)}.badge.kind-witness{background:var(--good)}
 .controls{position:sticky;top:0;z-index:5;display:flex;align-items:center;gap:8px;padding:8px 0;background:var(--card);border-bottom:1px solid var(--border);flex-wrap:wrap}

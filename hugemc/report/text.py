@@ -313,7 +313,7 @@ def render_results(console: Console, results: list[ScenarioResult], verbose: boo
             render_detail(console, r, verbose, coverage)
         elif not quiet:
             _print_line(console, summary_line(r, console.width))
-            if coverage and r.coverage_detail.get("unreached"):
+            if coverage:  # one coverage summary per scenario
                 render_unreached(console, r)
     ok = sum(1 for r in results if r.ok)
     bad = len(results) - ok
