@@ -295,9 +295,8 @@ def replaced_json(program: ir.Program) -> list[dict]:
     for name, user, lib in program.replaced:
         uf, _, ul = user.rpartition(":")
         lf, _, ll = lib.rpartition(":")
-        from .lang.lower_decls import _short
         out.append({"function": name, "file": display_path(uf), "line": int(ul or 0),
-                    "library_file": _short(lf), "library_line": int(ll or 0)})
+                    "library_file": display_path(lf), "library_line": int(ll or 0)})
     return out
 
 

@@ -10,14 +10,13 @@ accesses. Nothing here emits CFG nodes.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import ast as _pyast
 
 from pycparser import c_ast
 
 from .. import ir
-from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
+from ..diagnostics import HugemcError, SourceLoc, did_you_mean, display_path, read_source_line
 from ..ir import END_ENTRY, NULL_ENTRY
 from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
@@ -36,12 +35,6 @@ class Domain(tuple):
         d = super().__new__(cls, bounds)
         d.text, d.where = text, where
         return d
-
-
-def _short(file: str) -> str:
-    """A library file relative to the library (mm/page.h); other files as given."""
-    from ..diagnostics import library_relative
-    return library_relative(file) or file
 
 
 def _num(v: int) -> str:
@@ -281,7 +274,7 @@ class DeclLowering:
         if lo > hi:
             raise HugemcError(f"empty domain __range({lo}, {hi})", loc, hint="write __range(lo, hi) with lo <= hi")
         text = _range_text(read_source_line(loc.file, loc.line) or "") or f"__range({lo_t.strip()}, {hi_t.strip()})"
-        return Domain((lo, hi), text, f"{_short(loc.file)}:{loc.line}")
+        return Domain((lo, hi), text, f"{display_path(loc.file)}:{loc.line}")
 
     def _eval_text(self, text: str, loc: SourceLoc) -> int:
         from pycparser import c_parser
