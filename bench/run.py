@@ -84,6 +84,11 @@ GIGANTIC_PROPERTIES = ["no_ref_on_frozen", "buddy_pages_unreferenced", "refcount
                        "hugetlb_free_pages_unreferenced", "gigantic_prep_undo_ran"]
 
 
+# pan's memory bound (MB): half of this machine's memory, at most 8 GiB, so that SPIN cannot take
+# the whole machine (it stops with "memory limit" instead, which the row reports)
+PAN_MEMLIM_MB = min(8192, (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2 ** 21)
+
+
 def scenario_text(n: int, m: int, bug: bool) -> str:
     """The scenario TOML for N getters on M pages."""
     lines = ['models = ["refcount.c"]', 'init = "mm_bench_init()"',
@@ -272,7 +277,7 @@ def measure_spin(n: int, m: int, bug: bool = False, variant: str = "noreduce") -
         shutil.copy(HERE / model, Path(d) / model)
         defs = [f"-DN={n}", f"-DM={m}"] + (["-DBUG"] if bug else [])
         subprocess.run(["spin", *defs, "-a", model], cwd=d, check=True, capture_output=True)
-        subprocess.run(["gcc", "-O2", "-DSAFETY", "-DBFS", *flags, "-DMEMLIM=20000", "-o", "pan", "pan.c"],
+        subprocess.run(["gcc", "-O2", "-DSAFETY", "-DBFS", *flags, f"-DMEMLIM={PAN_MEMLIM_MB}", "-o", "pan", "pan.c"],
                        cwd=d, check=True, capture_output=True)
         t0 = time.perf_counter()
         p = subprocess.run(["./pan", "-m40000000", "-w25"], cwd=d, capture_output=True, text=True)

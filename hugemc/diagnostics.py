@@ -120,6 +120,7 @@ def did_you_mean(name: str, candidates, what: str = "") -> str | None:
     return "did you mean one of: " + ", ".join(f"'{c}'" for c in close) + "?"
 
 
+@lru_cache(maxsize=1)
 def library_dirs() -> tuple[Path, ...]:
     """The shipped library folders: the models, the properties and the prelude (``hugemc.h``)."""
     from .scenario import models_dir, prelude_dir, properties_dir
@@ -173,14 +174,18 @@ def display_path(path: str | Path) -> str:
     installed; a user file relative to the working directory if below it,
     else as given. :func:`resolve_display_path` turns it back into a file.
     """
-    s = str(path)
+    return _display(str(path), os.getcwd())
+
+
+@lru_cache(maxsize=8192)
+def _display(s: str, cwd: str) -> str:
     if not s or s.startswith("<"):
         return s
     lib = library_relative(s)
     if lib is not None:
         return lib
     try:
-        return _resolve(s).relative_to(_resolve(os.getcwd())).as_posix()
+        return _resolve_in(s, cwd).relative_to(_resolve_in(cwd, cwd)).as_posix()
     except ValueError:
         return s
 

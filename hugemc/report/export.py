@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..result import ScenarioResult, Violation
-from .graphs import graphml_ready, interleaving_graph, path_graph, to_dot, to_json, to_mermaid
+
+if TYPE_CHECKING:  # networkx is imported when a graph is made (it is a sixth of start-up)
+    import networkx as nx
 
 FORMATS = ("text", "table", "dot", "graphml", "mermaid", "json")
 
@@ -24,13 +25,15 @@ class ExportError(Exception):
     """An export that cannot be made (say why, in words)."""
 
 
-def graph_of(v: Violation, which: str) -> nx.DiGraph:
+def graph_of(v: Violation, which: str) -> "nx.DiGraph":
     """The interleaving or path graph of a violation's trace."""
+    from .graphs import interleaving_graph, path_graph
     return interleaving_graph(v.trace, v.focus) if which == "interleaving" else path_graph(v.trace)
 
 
 def export(r: ScenarioResult, v: Violation, fmt: str, which: str = "interleaving") -> str:
     """Text of one violation's trace in ``fmt`` (not ``text``/``table``, which are drawn by rich)."""
+    from .graphs import to_dot, to_json, to_mermaid
     title = f"{r.name}: {v.property} ({v.kind}): {v.message}"
     if fmt == "dot":
         return to_dot(graph_of(v, which), title)
@@ -40,6 +43,8 @@ def export(r: ScenarioResult, v: Violation, fmt: str, which: str = "interleaving
         return to_json(graph_of(v, which))
     if fmt == "graphml":
         buf = io.BytesIO()
+        import networkx as nx
+        from .graphs import graphml_ready
         nx.write_graphml(graphml_ready(graph_of(v, which)), buf)
         return buf.getvalue().decode("utf-8")
     raise ExportError(f"unknown format {fmt}")
