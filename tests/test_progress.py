@@ -96,7 +96,7 @@ def test_ctrl_c_writes_the_reports_and_exits_130(tmp_path):
     assert "Traceback" not in rest
     result = json.loads(js.read_text(encoding="utf-8"))
     s = result["scenarios"][0]
-    assert s["verdict"] == "incomplete" and not s["ok"]
+    assert s["verdict"] == "incomplete" and not s["ok"], s.get("error") or s.get("problems")
     assert s["stats"]["complete"] is False and s["stats"]["limit"] == "interrupted"
     assert s["stats"]["states"] > 0
     assert any("interrupt" in x for x in s["problems"])
