@@ -54,10 +54,9 @@ def _on_sigint_main(signum, frame) -> None:
             os.kill(child.pid, signal.SIGINT)
         except OSError:
             pass
-    try:
-        sys.stderr.write("\ninterrupted: stopping the search; press Ctrl-C again to quit at once\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
+    try:  # os.write, not sys.stderr: the handler may run in the middle of a write to sys.stderr
+        os.write(2, b"\ninterrupted: stopping the search; press Ctrl-C again to quit at once\n")
+    except OSError:
         pass
     signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: KeyboardInterrupt
 
