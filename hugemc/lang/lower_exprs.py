@@ -170,13 +170,12 @@ class ExprLowering:
 
     def expr_ID(self, node):
         name = node.name
-        if self.ctx is not None:
-            for scope in reversed(self.ctx.scopes):
-                if name in scope:
-                    base, t = scope[name]
-                    if isinstance(base, Const):
-                        return base, t
-                    return self.read_place(Place(t, base=base), node)
+        found = self.scope_lookup(name)
+        if found is not None:
+            base, t = found
+            if isinstance(base, Const):
+                return base, t
+            return self.read_place(Place(t, base=base), node)
         if name in self.consts:
             v, t = self.consts[name]
             return Const(v), t
@@ -196,6 +195,14 @@ class ExprLowering:
                 cands += list(scope)
         raise self.error(f"unknown identifier '{name}'", node, hint=did_you_mean(name, cands))
 
+    def scope_lookup(self, name: str):
+        """``(slot or Const, type)`` of a local or parameter visible here, innermost first; None if none."""
+        if self.ctx is not None:
+            for scope in reversed(self.ctx.scopes):
+                if name in scope:
+                    return scope[name]
+        return None
+
     def read_place(self, p: Place, node):
         """The value of a place: scalars are read, arrays decay to a pointer."""
         t = p.type
@@ -214,13 +221,12 @@ class ExprLowering:
         """The place an lvalue expression designates."""
         if isinstance(node, c_ast.ID):
             name = node.name
-            if self.ctx is not None:
-                for scope in reversed(self.ctx.scopes):
-                    if name in scope:
-                        base, t = scope[name]
-                        if isinstance(base, Const):
-                            raise self.error(f"'{name}' is not assignable here", node)  # pragma: no cover
-                        return Place(t, base=base)
+            found = self.scope_lookup(name)
+            if found is not None:
+                base, t = found
+                if isinstance(base, Const):
+                    raise self.error(f"'{name}' is not assignable here", node)  # pragma: no cover
+                return Place(t, base=base)
             if name in self.globals:
                 base, t = self.globals[name]
                 return Place(t, base=base)
@@ -269,13 +275,9 @@ class ExprLowering:
     def lvalue_or_pointer(self, node):
         """For ``x[i]``: the array place, or (pointer expr, type) when ``x`` is a pointer."""
         try_place = None
-        if isinstance(node, c_ast.ID) and self.ctx is not None:
-            for scope in reversed(self.ctx.scopes):
-                if node.name in scope:
-                    base, t = scope[node.name]
-                    if isinstance(base, Const) and isinstance(t, PtrType):
-                        return base, t  # a parameter that names a constant address (&objs[0])
-                    break
+        found = self.scope_lookup(node.name) if isinstance(node, c_ast.ID) else None
+        if found is not None and isinstance(found[0], Const) and isinstance(found[1], PtrType):
+            return found  # a parameter that names a constant address (&objs[0])
         if isinstance(node, (c_ast.ID, c_ast.StructRef, c_ast.ArrayRef)):
             if isinstance(node, c_ast.ID) and not self._is_variable(node.name):
                 try_place = None
