@@ -87,18 +87,28 @@ out:
 	rcu_read_unlock(cpu);
 }
 
-/* put_page() for a speculative reference (ghost bookkeeping in the same step) */
-void put_page_speculative(struct page *page)
+/*
+ * put_speculative_ref(): put_page(page) by a speculative holder: drop one
+ * reference on the page's head as it is now; the ghost speculative count
+ * comes off @holder, the page the reference was taken on (same step).
+ */
+static void put_speculative_ref(struct page *page, struct page *holder)
 {
 	struct page *head = compound_head(page);
 	bool last = put_page_testzero(head);
 
-	page->ghost_spec--;
+	holder->ghost_spec--;
 	GHOST {
 		ghost_spec_put_ran_hugetlb_dtor |= last && head->compound_dtor == HUGETLB_PAGE_DTOR;
 	}
 	if (last)
 		destroy_page(head);
+}
+
+/* put_page() for a speculative reference taken on @page itself */
+void put_page_speculative(struct page *page)
+{
+	put_speculative_ref(page, page);
 }
 
 /*
@@ -131,15 +141,7 @@ static inline bool gup_try_get(struct page *head)
  */
 static void gup_unpin(struct page *page, struct page *pinned_head)
 {
-	struct page *head = compound_head(page);
-	bool last = put_page_testzero(head);
-
-	pinned_head->ghost_spec--;
-	GHOST {
-		ghost_spec_put_ran_hugetlb_dtor |= last && head->compound_dtor == HUGETLB_PAGE_DTOR;
-	}
-	if (last)
-		destroy_page(head);
+	put_speculative_ref(page, pinned_head);
 }
 
 void gup_fast(void)
