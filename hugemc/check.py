@@ -42,9 +42,12 @@ class CheckOptions:
     store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
     workers: int | None = None    # processes for one BFS (multi-core)
     fewest_switches: bool = False  # counterexamples with the fewest context switches, then fewest steps
+    engine: str | None = None     # auto (default), compiled or python
 
 
 STORES = ("memory", "disk", "hash-compact")
+ENGINES = ("auto", "compiled", "python")
+DETACH_AFTER = 3.0  # seconds of Python search after which an unfinished compiled engine is built for next time
 
 
 def search_option(opt: CheckOptions, name: str, default):
@@ -193,9 +196,52 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         return replace(incomplete_result(sc.path, sc.name, str(e), limits.max_memory,
                                          started if started is not None else time.monotonic(), expected,
                                          what="memory"), description=sc.description)
+    engine = search_option(opt, "engine", "auto")
+    engine_note = ""
+    jm = build = None
+    if engine != "python":
+        why_not = ("DFS" if strategy == "dfs" else "--por" if por else "--symmetry" if symmetry else
+                   f"--store {store}" if store != "memory" else "--workers" if workers > 1 else None)
+        if why_not:
+            engine, engine_note = "python", f"Python engine ({why_not} runs on it)"
+        else:
+            phase[0] = "compiling"
+            from .backend.jit import Build, JitUnavailable
+            build = Build(model)
+            if build.error:
+                engine, engine_note, build = "python", f"Python engine (no compiled engine: {build.error})", None
+            elif engine == "compiled" or build.result is not None:
+                try:
+                    jm = build.wait()
+                    engine_note = jm.describe()
+                except JitUnavailable as e:
+                    engine, engine_note = "python", f"Python engine (no compiled engine: {e})"
+                build = None
+    else:
+        engine_note = "Python engine (--engine python)"
     phase[0] = "searching"
     try:
-        if strategy == "dfs":
+        if jm is not None:
+            from .explore.compiled import compiled_bfs
+            raw = compiled_bfs(model, jm, limits, progress)
+            engine = "compiled"
+        elif build is not None:  # the Python engine starts; the compiled one takes over once built
+            t_search = time.monotonic()
+            try:
+                raw = bfs(model, limits, progress, upgrade=build)
+            finally:
+                if time.monotonic() - t_search >= DETACH_AFTER:
+                    build.detach()  # a search this long is worth compiled next time
+                else:
+                    build.cancel()
+            if build.result is not None:
+                jm = build.result
+                engine, engine_note = "compiled", jm.describe() + " (took over from the Python engine)"
+            else:
+                engine = "python"
+                engine_note = ("Python engine (the search ended before the compiled engine was built)"
+                               if build.error is None else f"Python engine (no compiled engine: {build.error})")
+        elif strategy == "dfs":
             raw = dfs(model, limits, progress, reduce=reduce)
         elif workers > 1:
             from .explore.parallel import parallel_bfs
@@ -282,7 +328,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
 
     stats = Stats(raw.states, raw.transitions, raw.depth, raw.seconds, raw.peak_rss, raw.complete, raw.limit,
                   strategy, model.fallback_steps, raw.store if strategy == "bfs" else "memory", raw.store_bytes,
-                  raw.reduction, workers if strategy == "bfs" else 1)
+                  raw.reduction, workers if strategy == "bfs" else 1, engine,
+                  jm.compile_seconds if jm is not None else 0.0, engine_note)
     return ScenarioResult(name=sc.name, file=display_path(sc.path), verdict=verdict, expected=expected, ok=ok,
                           violations=violations, properties=props, warnings=warnings, stats=stats,
                           coverage=cov_lines, coverage_detail=detail, problems=problems,

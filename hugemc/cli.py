@@ -235,6 +235,10 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
                    "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
 @click.option("--workers", type=int, default=None,
               help="Processes sharing one BFS (multi-core; default 1).")
+@click.option("--engine", type=click.Choice(["auto", "compiled", "python"]), default=None,
+              help="auto (default): BFS starts in Python while the compiled engine (generated C, cached) is "
+                   "built, which then takes over; compiled: build it first; python: the reference engine "
+                   "(DFS, reductions, other stores and --workers run on it).")
 @click.option("--fewest-switches", is_flag=True,
               help="Counterexamples with the fewest context switches (then fewest steps), by a second search.")
 @click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False, exists=True),
@@ -264,7 +268,7 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
               help="Print every scenario in full: every counterexample, warning trace and witness.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the scenarios that failed and the summary.")
 def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
-          include, jobs, fmt, out, reports,
+          engine, include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
           color, width, verbose, quiet, fewest_switches=False) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
@@ -288,7 +292,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             sys.exit(EXIT_INPUT)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
                        coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers,
-                       fewest_switches=fewest_switches)
+                       fewest_switches=fewest_switches, engine=engine)
     old = None
     if baseline:
         try:

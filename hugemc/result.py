@@ -140,6 +140,9 @@ class Stats:
     store_bytes: int = 0
     reduction: str = ""
     workers: int = 1
+    engine: str = "python"       # compiled or python: which engine searched
+    compile_seconds: float = 0.0  # the compiled engine's code generation and C compilation (0 when cached)
+    engine_note: str = ""         # what the engine compiled and what it left to Python (-v)
 
     @property
     def states_per_second(self) -> float:
@@ -150,7 +153,8 @@ class Stats:
                 "seconds": round(self.seconds, 4), "states_per_second": round(self.states_per_second, 1),
                 "peak_rss_bytes": self.peak_rss_bytes, "complete": self.complete, "limit": self.limit,
                 "strategy": self.strategy, "store": self.store, "store_bytes": self.store_bytes,
-                "reduction": self.reduction, "workers": self.workers}
+                "reduction": self.reduction, "workers": self.workers, "engine": self.engine,
+                "compile_seconds": round(self.compile_seconds, 4), "engine_note": self.engine_note}
 
 
 @dataclass

@@ -25,14 +25,14 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .check import STORES, CheckOptions
+from .check import ENGINES, STORES, CheckOptions
 from .diagnostics import HugemcError, SourceLoc, did_you_mean
 from .scenario import find_key, parse_size
 
 CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
 SUITE_KEYS = {"scenarios", "defaults", "overrides"}
 OPTION_KEYS = {"strategy", "max_states", "max_depth", "time_limit", "max_memory", "coverage_fatal", "por",
-               "symmetry", "store", "workers"}
+               "symmetry", "store", "workers", "engine"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
             elif k == "store":
                 if v not in STORES:
                     raise ValueError
+            elif k == "engine":
+                if v not in ENGINES:
+                    raise ValueError
             elif k == "max_memory":
                 v = parse_size(v)
             elif k == "time_limit":
@@ -94,7 +97,7 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
             raise HugemcError(f"bad value for '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),
                               hint="strategy: bfs or dfs; max_states, max_depth, workers: positive integers; "
                                    "time_limit: seconds; max_memory: like \"4G\"; coverage_fatal, por, symmetry: "
-                                   "true/false; store: memory, disk or hash-compact") \
+                                   "true/false; store: memory, disk or hash-compact; engine: auto, compiled or python") \
                 from None
         out[k] = v
     return out

@@ -133,6 +133,8 @@ class Model:
 class _Gen:
     """Code generator for one program."""
 
+    max_path_nodes = MAX_PATH_NODES  # a step expanding to more nodes is left to the interpreter
+
     def __init__(self, program: Program, layout: Layout) -> None:
         self.p = program
         self.L = layout
@@ -190,7 +192,7 @@ class _Gen:
             if s in self.env:
                 return self.env[s]
             if s >= self.p.nstate:  # scratch never assigned on this path: undefined
-                return "_chk(None)"
+                return self.undef_text()
             r = self.read(s, v, s in known)
             if self.cond_depth == 0:  # evaluated for sure: later uses on this path reuse it
                 self.tmp += 1
@@ -211,7 +213,7 @@ class _Gen:
                 self.cond_depth += hi > lo
 
                 def one(i):
-                    return self.expr(Var(tab[i] + off), v, frozenset()) if tab[i] >= 0 else "_chk(None)"
+                    return self.expr(Var(tab[i] + off), v, frozenset()) if tab[i] >= 0 else self.undef_text()
                 txt = one(hi)
                 for i in range(hi - 1, lo - 1, -1):
                     txt = f"({one(i)} if {iv} == {i} else {txt})"
@@ -220,7 +222,7 @@ class _Gen:
             addr = f"_T{t}[{idx}]" if lo >= 0 else f"_T{t}[_chk_idx({idx})]"
             self.ns["_chk_idx"] = _chk_idx
             off = int(e.offset)
-            return f"_get({v}, {addr} + {off})" if off else f"_get({v}, {addr})"
+            return self.dyn_read(v, f"{addr} + {off}" if off else addr)
         if isinstance(e, Unary):
             a = self.expr(e.arg, v, known)
             if e.op == "-":
@@ -302,7 +304,6 @@ class _Gen:
                 self.env[s] = x
                 return known | {s}
             lo, hi = self.L.lo[s], self.L.hi[s]  # the analysed range (within the declared domain)
-            m = int(self.L.mult[s])
             if k is not None and lo <= k <= hi:
                 x = str(k)
             else:
@@ -315,13 +316,11 @@ class _Gen:
             if old is not None:  # codes differ as values do
                 if old != x:
                     if old.lstrip("-").isdigit() and x.lstrip("-").isdigit():
-                        d = (int(x) - int(old)) * m
-                        if d:
-                            out.append(f"{ind}{v} += {d}")
+                        out.extend(self.bump(v, s, int(x) - int(old), ind))
                     else:
-                        out.append(f"{ind}{v} += ({x} - {old}) * {m}")
+                        out.extend(self.bump(v, s, f"({x} - {old})", ind))
             else:
-                out.append(f"{ind}{v} += ({x} - {int(self.L.off[s])} - {self.code(s, v)}) * {m}")
+                out.extend(self.bump(v, s, f"({x} - {int(self.L.off[s])} - {self.code(s, v)})", ind))
             self.env[s] = x
             return known | {s}
         t = int(dst.table)
@@ -360,27 +359,53 @@ class _Gen:
         out.append(f"{ind}_x = {val}")
         out.append(f"{ind}_a = {addr} + {int(dst.offset)}")
         out.append(f"{ind}if not _NLO[_a] <= _x <= _NHI[_a]: raise _Err")
-        out.append(f"{ind}_m = _M[_a]")
-        out.append(f"{ind}{v} += (_x - _O[_a] - _code({v}, _a)) * _m")
+        out.extend(self.dyn_store(v, ind))
         for x in self.p.tables[t].slots:  # any of them may have changed
             if x >= 0:
                 self.env.pop(x + int(dst.offset), None)
         return known
 
+    # -- how the packed state is read and changed (overridden by the numba generator) --
+    def undef_text(self) -> str:
+        """Text of a read of a value that is undefined on this path (it faults)."""
+        return "_chk(None)"
+
+    def dyn_read(self, v: str, addr: str) -> str:
+        """Text reading the slot whose number is the value of ``addr`` in state ``v``."""
+        return f"_get({v}, {addr})"
+
+    def dyn_store(self, v: str, ind: str) -> list[str]:
+        """Lines storing ``_x`` (checked) into the slot numbered ``_a`` of state ``v``."""
+        return [f"{ind}_m = _M[_a]", f"{ind}{v} += (_x - _O[_a] - _code({v}, _a)) * _m"]
+
+    def bump(self, v: str, s: int, factor, ind: str) -> list[str]:
+        """Lines adding ``factor`` (an int or Python text) to the code of slot ``s`` of state ``v``."""
+        m = int(self.L.mult[s])
+        if isinstance(factor, int):
+            return [f"{ind}{v} += {factor * m}"] if factor else []
+        return [f"{ind}{v} += {factor} * {m}"]
+
+    def copy_state(self, m: str, v: str, ind: str) -> list[str]:
+        """Lines making ``m`` a copy of state ``v`` (with its pending warnings)."""
+        return [f"{ind}{m} = {v}", f"{ind}{m}w = {v}w"]
+
+    def warn_line(self, v: str, c: str, w: str, ind: str) -> str:
+        """The line recording warning constant ``w`` on state ``v``'s path when ``c`` holds."""
+        return f"{ind}if {c}: {v}w = {v}w + ({w},)"
+
+    def emit(self, v: str, k: int, ind: str) -> list[str]:
+        """Lines counting coverage path ``k`` and appending successor ``v``."""
+        out = [f"{ind}_cov[{k}] += 1", f"{ind}res.append({v})"]
+        if "w" in self.env:
+            out.append(f"{ind}if {v}w: warns.extend({v}w)")
+        return out
+
     # -- thread steps ----------------------------------------------------------
     def step_function(self, tid: int, plan: ThreadPlan, pc: int, da: list) -> str:
         """Source of the function for the step of thread ``tid`` from boundary ``pc``."""
         name = f"_s{tid}_{pc}"
-        body: list[str] = []
-        self.count = 0
-        self.start_pc = pc
-        self.env = {}  # state slot -> Python text of its current (defined) value on this path
-        self.cond_depth = 0  # > 0 inside a sub-expression that may not be evaluated
-        self.choose = self.warn = False
         try:
-            self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True, ())
-            if not body:
-                body = ["        pass"]
+            body = self.step_body(tid, plan, pc, da)
             # a step without choices appends at most once, at the end of a path:
             # nothing to undo when it faults
             roll = self.choose
@@ -397,13 +422,24 @@ class _Gen:
         self.fallback_pcs.append((tid, pc))
         return "\n".join(code)
 
+    def step_body(self, tid: int, plan: ThreadPlan, pc: int, da: list) -> list[str]:
+        """The lines of the step of thread ``tid`` from boundary ``pc`` over state ``n`` (raises _TooBig)."""
+        body: list[str] = []
+        self.count = 0
+        self.start_pc = pc
+        self.env = {}  # state slot -> Python text of its current (defined) value on this path
+        self.cond_depth = 0  # > 0 inside a sub-expression that may not be evaluated
+        self.choose = self.warn = False
+        self.path(tid, plan, pc, False, "n", da[pc], body, "        ", 0, True, ())
+        return body or ["        pass"]
+
     def path(self, tid, plan, pc, units_done, v, known, out, ind, depth, first, trail) -> None:
         """Emit code for the rest of a step from node ``pc`` (static expansion)."""
         thread = self.p.threads[tid]
         nodes = thread.nodes
         while True:
             self.count += 1
-            if self.count > MAX_PATH_NODES or depth > MAX_DEPTH:
+            if self.count > self.max_path_nodes or depth > MAX_DEPTH:
                 raise _TooBig
             node = nodes[pc]
             if not first and stops_before(plan, nodes, pc, units_done):
@@ -468,7 +504,7 @@ class _Gen:
                     w = self.const((tid, node.message, node.loc))
                     self.warn = True
                     self.env["w"] = "1"  # this path may carry warnings
-                    out.append(f"{ind}if {c}: {v}w = {v}w + ({w},)")
+                    out.append(self.warn_line(v, c, w, ind))
                 pc = node.next
             elif isinstance(node, Print):
                 for a in node.args:  # evaluate for faults; the text is made on replay
@@ -480,8 +516,7 @@ class _Gen:
                 m = f"m{depth}"
                 self.choose = True
                 out.append(f"{ind}for _c{depth} in range({lo}, {hi} + 1):")
-                out.append(f"{ind}    {m} = {v}")
-                out.append(f"{ind}    {m}w = {v}w")
+                out.extend(self.copy_state(m, v, ind + "    "))
                 if isinstance(node.dst, Var):
                     out.append(f"{ind}    _c = _c{depth}")
                     k2 = self.store(node.dst, Var(-1), m, known, out, ind + "    ", value_text="_c")
@@ -497,31 +532,32 @@ class _Gen:
 
     def finish(self, tid, plan, pc, v, out, ind, trail=()) -> None:
         thread = self.p.threads[tid]
-        out.append(f"{ind}_cov[{int(self.cov.index(tid, trail))}] += 1")
         clear = plan.clear_done if pc == DONE else plan.clear_at[pc]
         for s in clear:
             if s < self.p.nstate and self.L.base[s] > 1:
                 cur = self.env.get(s)
                 if cur is None:
-                    out.append(f"{ind}{v} -= {self.code(s, v)} * {int(self.L.mult[s])}")
+                    out.extend(self.bump(v, s, f"(-{self.code(s, v)})", ind))
                 elif cur.lstrip("-").isdigit():
-                    d = (int(cur) - int(self.L.off[s])) * int(self.L.mult[s])
-                    if d:
-                        out.append(f"{ind}{v} -= {d}")
+                    out.extend(self.bump(v, s, int(self.L.off[s]) - int(cur), ind))
                 else:
-                    out.append(f"{ind}{v} -= ({cur} - {int(self.L.off[s])}) * {int(self.L.mult[s])}")
+                    out.extend(self.bump(v, s, f"({int(self.L.off[s])} - {cur})", ind))
         ps = thread.pc_slot
         pcs = self.L.pcs[ps]
-        delta = (pcs.index(pc) - pcs.index(self.start_pc)) * self.L.mult[ps]
-        if delta:
-            out.append(f"{ind}{v} += {int(delta)}")
-        out.append(f"{ind}res.append({v})")
-        if "w" in self.env:
-            out.append(f"{ind}if {v}w: warns.extend({v}w)")
+        out.extend(self.bump(v, ps, pcs.index(pc) - pcs.index(self.start_pc), ind))
+        out.extend(self.emit(v, int(self.cov.index(tid, trail)), ind))
 
     # -- properties ----------------------------------------------------------------
     def routine_function(self, name: str, r: ir.Routine) -> str | None:
         """Source of ``name(s) -> bool`` for a property routine, or None to interpret."""
+        out = self.routine_body(r)
+        if out is None:
+            return None
+        return "\n".join([f"def {name}(s):", "    try:"] + out + [
+            "    except Exception:", "        raise _Err"])
+
+    def routine_body(self, r: ir.Routine) -> list[str] | None:
+        """The lines of a property routine over state ``s`` (indented for a ``try``), or None to interpret."""
         out: list[str] = []
         self.count = 0
         self.maybe_none: set[str] = set()
@@ -529,8 +565,7 @@ class _Gen:
             self.rpath(r, r.entry, {}, out, "        ", 0)
         except _TooBig:
             return None
-        return "\n".join([f"def {name}(s):", "    try:"] + out + [
-            "    except Exception:", "        raise _Err"])
+        return out
 
     def rexpr(self, e, env: dict):
         """Partially evaluate ``e``: an int if known, else Python text over ``s``."""
@@ -551,7 +586,7 @@ class _Gen:
                     raise _Err
                 return self.rexpr(Var(t.slots[idx] + e.offset), env)
             self.ns["_chk_idx"] = _chk_idx
-            return f"_get(s, _T{int(e.table)}[_chk_idx({idx})] + {int(e.offset)})"
+            return self.dyn_read("s", f"_T{int(e.table)}[_chk_idx({idx})] + {int(e.offset)}")
         if isinstance(e, Unary):
             a = self.rexpr(e.arg, env)
             if isinstance(a, int):
@@ -787,6 +822,9 @@ class Coverage:
     def __init__(self) -> None:
         self.paths: list[tuple[int, tuple[int, ...]]] = []
         self.counts: list[int] = []
+        # hits counted per node and per step start directly (steps the compiled engine runs as a goto per node)
+        self.extra_nodes: dict[tuple[int, int], int] = {}
+        self.extra_steps: dict[tuple[int, int], int] = {}
         self._index: dict[tuple[int, tuple[int, ...]], int] = {}
 
     def index(self, tid: int, pcs: tuple[int, ...]) -> int:
@@ -802,7 +840,7 @@ class Coverage:
 
     def node_hits(self) -> dict[tuple[int, int], int]:
         """(thread, node) -> times executed."""
-        hits: dict[tuple[int, int], int] = {}
+        hits: dict[tuple[int, int], int] = dict(self.extra_nodes)
         for (tid, pcs), n in zip(self.paths, self.counts):
             if n:
                 for pc in set(pcs):
@@ -811,7 +849,7 @@ class Coverage:
 
     def step_hits(self) -> dict[tuple[int, int], int]:
         """(thread, boundary pc) -> times a step starting there was taken."""
-        hits: dict[tuple[int, int], int] = {}
+        hits: dict[tuple[int, int], int] = dict(self.extra_steps)
         for (tid, pcs), n in zip(self.paths, self.counts):
             if n and pcs:
                 hits[(tid, pcs[0])] = hits.get((tid, pcs[0]), 0) + n

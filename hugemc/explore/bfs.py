@@ -120,13 +120,17 @@ class Search:
 
 
 def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = None, *,
-        store: str = "memory", reduce=None) -> SearchResult:
+        store: str = "memory", reduce=None, upgrade=None) -> SearchResult:
     """Explore every reachable state of ``model`` breadth-first.
 
     ``store`` is ``"memory"``, ``"disk"`` (memory-mapped files) or
     ``"hash-compact"`` (64-bit hashes: may miss states, so never complete).
     ``reduce`` is an optional :class:`~hugemc.explore.reduce.Reduction`
-    (partial-order or symmetry reduction).
+    (partial-order or symmetry reduction). ``upgrade`` is a
+    :class:`~hugemc.backend.jit.Build` of the model's compiled engine: when it
+    is ready, between two batches, the compiled engine takes the search over
+    (:func:`~hugemc.explore.compiled.compiled_bfs`) and finishes it; if the
+    search ends first, the build is cancelled.
     """
     S = Search(model, limits, progress, store, reduce)
     r, st, chk, red, path = S.r, S.st, S.chk, reduce, S.path
@@ -142,13 +146,23 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     level_end = st.n
     max_depth = limits.max_depth
     frontier_only = max_depth is not None and max_depth <= 0  # at the depth limit: check, add nothing new
+    bounds = [0, level_end]  # where each level starts, then the end of the current one (for an upgrade)
+    can_upgrade = upgrade is not None and red is None and store == "memory"
     try:
         while head < st.n:
             if head == level_end:
                 depth += 1
                 level_end = st.n
+                bounds.append(level_end)
                 if max_depth is not None and depth >= max_depth:
                     frontier_only = True
+            if can_upgrade and upgrade.poll() is not None:
+                from .compiled import compiled_bfs
+                keys = st.keys(0, st.n).view(np.int64).reshape(st.n, -1).copy()
+                st.close()
+                return compiled_bfs(model, upgrade.result, limits, progress, resume={
+                    "keys": keys, "bounds": bounds, "head": head, "depth": depth, "transitions": transitions,
+                    "frontier_only": frontier_only, "result": r, "checker": chk, "clock": S.clock})
             end = min(head + BATCH, level_end)
             frontier = st.from_keys(st.keys(head, end))
             res: list[int] = []

@@ -69,7 +69,8 @@ def _scenario(s: dict) -> ScenarioResult:
     stats = Stats(st.get("states", 0), st.get("transitions", 0), st.get("depth", 0), st.get("seconds", 0.0),
                   st.get("peak_rss_bytes", 0), st.get("complete", True), st.get("limit"),
                   st.get("strategy", "bfs"), 0, st.get("store", "memory"), st.get("store_bytes", 0),
-                  st.get("reduction", ""), st.get("workers", 1))
+                  st.get("reduction", ""), st.get("workers", 1), st.get("engine", "python"),
+                  st.get("compile_seconds", 0.0), st.get("engine_note", ""))
     props = [PropertyResult(p["name"], p["kind"], p.get("description", ""), p["status"], p.get("file", ""),
                             p.get("line", 0), _trace(p["witness"]) if p.get("witness") else None)
              for p in s.get("properties", [])]

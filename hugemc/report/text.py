@@ -288,12 +288,15 @@ def render_detail(console: Console, r: ScenarioResult, verbose: bool = False, co
     s = r.stats
     limit = f", cut short by {s.limit}" if s.limit and s.limit != "hash_compact" else ""
     extra = "".join([f", {s.workers} workers" if s.workers > 1 else "",
-                     f", {s.store} store" if s.store != "memory" else ""])
+                     f", {s.store} store" if s.store != "memory" else "",
+                     ", python engine" if s.engine == "python" else ""])
     print_wrapped(console, f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
                   f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
                   f"peak RSS {fmt_bytes(s.peak_rss_bytes)}, {s.strategy}{extra}{limit}", 2, "dim", hang=2)
     if s.reduction:
         print_wrapped(console, f"reduction: {s.reduction}", 2, "dim", hang=2)
+    if verbose and s.engine_note:
+        print_wrapped(console, f"engine: {s.engine_note}", 2, "dim", hang=2)
     console.print()
 
 

@@ -1,0 +1,323 @@
+"""Breadth-first search with the compiled engine (:mod:`hugemc.backend.jit`).
+
+The same search as :func:`hugemc.explore.bfs.bfs`, state for state: the same
+batches (at most one BFS level each), states numbered in the same discovery
+order, the same limits, the same results. What changes is where the work is
+done. Expanding a state, deduplicating its successors in an open-addressing
+table over the packed words, and evaluating the properties on each new
+state all run in machine code, with no Python per state.
+
+The Python engine still does what needs exact messages, once per state
+that needs it:
+
+* a state the compiled code hands back (a step faults, warns, or could not
+  be compiled, or no thread can move) is expanded by the model's Python
+  ``expand``, and its successors inserted in order;
+* a new state on which a property must be looked at (``_flag``) goes through
+  the usual :class:`~hugemc.explore.common.Checker`.
+
+No parent is stored. The parent of a state of level ``d`` is the first state
+of level ``d - 1`` (in discovery order) that has it as a successor, which is
+exactly the parent the Python engine stores; :meth:`CompiledSearch.path`
+finds it by re-expanding that level in compiled code. So a stored state costs
+its packed words and its share of the table, nothing else.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from ..backend import Model
+from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
+
+BATCH = 16384      # states expanded per batch (as the Python engine: the same batches)
+OUTCAP = 4096      # successors of one state the compiled code handles (more: the Python engine's)
+FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
+LOAD = 0.8         # the table grows past this load
+
+
+class CompiledSearch:
+    """The state of one compiled breadth-first search (arrays, levels, the checker)."""
+
+    def __init__(self, model: Model, jm, limits: Limits, progress: Progress | None) -> None:
+        self.model = model
+        self.lib = jm.lib
+        self.jm_info = jm.info
+        self.W = W = jm.words
+        self.limits = limits
+        self.r = SearchResult()
+        self.clock = Clock(limits, progress)
+        self.chk = Checker(model, self.r)
+        self.keys = np.zeros((1 << 14, W), dtype=np.int64)
+        self.table = np.zeros(1 << 15, dtype=np.int32)
+        self.out = np.zeros((OUTCAP, W), dtype=np.int64)
+        self.oc = np.zeros(OUTCAP, dtype=np.int32)
+        self.pout = np.zeros((OUTCAP, W), dtype=np.int64)
+        self.poc = np.zeros(OUTCAP, dtype=np.int32)
+        info = jm.info  # paths of the path-expanded steps, then node hits and step hits of the others
+        self.cov = np.zeros(info["npaths"] + 2 * info["nodes"] + 1, dtype=np.int64)
+        self.flags = np.zeros(FLAGCAP, dtype=np.int64)
+        self.props = [p.name for p in model.program.properties]
+        self.openp = np.zeros(max(1, len(self.props)), dtype=np.int8)
+        self.st = np.zeros(5, dtype=np.int64)  # transitions, max states, frontier only, limit hit, flags used
+        self.n = 0
+        self.bounds = [0]  # first state of each level, then the end of the current level
+        self.errs: list = []
+        self.warns: list = []
+        self.nbytes = 8 * W
+        self._update_open()
+
+    # -- conversions -------------------------------------------------------------
+    def state(self, i: int) -> int:
+        """The packed integer of stored state ``i``."""
+        return int.from_bytes(self.keys[i].tobytes(), "little")
+
+    def rows(self, states: list[int]) -> np.ndarray:
+        """Packed integers as rows of words."""
+        nb = self.nbytes
+        b = b"".join([x.to_bytes(nb, "little") for x in states])
+        return np.frombuffer(b, dtype=np.int64).reshape(len(states), self.W).copy()
+
+    # -- storage -------------------------------------------------------------------
+    def ensure(self, more: int) -> bool:
+        """Room for ``more`` new states (False: the memory limit forbids it)."""
+        n = self.n
+        need_keys = n + more > len(self.keys)
+        need_table = (n + more) > LOAD * len(self.table)
+        if not (need_keys or need_table):
+            return True
+        kcap = max(int(len(self.keys) * 1.25), n + more) if need_keys else len(self.keys)
+        tsize = len(self.table)
+        while (n + more) > LOAD * tsize:
+            tsize = int(tsize * 1.5) + 1
+        if tsize >= 1 << 31:
+            return False
+        lim = self.limits.max_memory
+        if lim is not None and kcap * self.nbytes + tsize * 4 > lim:
+            return False
+        if need_keys:
+            keys = np.zeros((kcap, self.W), dtype=np.int64)
+            keys[:n] = self.keys[:n]
+            self.keys = keys
+        if tsize != len(self.table):
+            self.table = None  # free it before the new one is made
+            self.table = np.zeros(tsize, dtype=np.int32)
+            self.lib.hm_rehash(_p(self.keys), n, _p(self.table), len(self.table))
+        return True
+
+    def store_bytes(self) -> int:
+        """Bytes of the visited set: the words of every stored state (with spare room) and the table."""
+        return self.keys.nbytes + self.table.nbytes
+
+    # -- properties ------------------------------------------------------------------
+    def _update_open(self) -> None:
+        is_open = self.chk.is_open
+        for k, name in enumerate(self.props):
+            self.openp[k] = 1 if is_open(name) else 0
+
+    def drain(self) -> None:
+        """Run the property checker on the flagged states, in discovery order."""
+        k = int(self.st[4])
+        if not k:
+            return
+        idx = self.flags[:k].tolist()
+        self.st[4] = 0
+        on_state = self.chk.on_state
+        for i in idx:
+            on_state(self.state(i), lambda i=i: self.path(i))
+        self._update_open()
+
+    def insert_states(self, states: list[int]) -> None:
+        """Insert successors made by the Python engine, in order (flags them as the compiled code does)."""
+        if not states:
+            return
+        rows = self.rows(states)
+        if not self.ensure(len(rows)):
+            raise _MemoryFull
+        if int(self.st[4]) + len(rows) > len(self.flags):
+            self.drain()
+            if len(rows) > len(self.flags):
+                self.flags = np.zeros(len(rows), dtype=np.int64)
+        self.n = self.lib.hm_insert(_p(self.keys), self.n, _p(self.table), len(self.table), _p(rows), len(rows),
+                                    _p(self.openp), _p(self.flags), _p(self.st))
+
+    def commit_coverage(self) -> None:
+        """Add what the compiled steps ran to the model's coverage."""
+        cov = self.model.coverage
+        info = self.jm_info
+        npaths, total, offs = info["npaths"], info["nodes"], info["node_offsets"]
+        counts = cov.counts
+        c = self.cov.tolist()
+        paths = info["paths"]  # the generator's numbering (it may have run in another process)
+        for k in range(npaths):
+            if c[k]:
+                tid, trail = paths[k]
+                counts[cov.index(tid, tuple(trail))] += c[k]
+        threads = self.model.program.threads
+        for tid, t in enumerate(threads):
+            base = offs[tid]
+            for pc in range(len(t.nodes)):
+                n = c[npaths + base + pc]
+                if n:
+                    cov.extra_nodes[(tid, pc)] = cov.extra_nodes.get((tid, pc), 0) + n
+                n = c[npaths + total + base + pc]
+                if n:
+                    cov.extra_steps[(tid, pc)] = cov.extra_steps.get((tid, pc), 0) + n
+
+    # -- traces ------------------------------------------------------------------------
+    def parent(self, i: int) -> int:
+        """The index of the state state ``i`` was first reached from (-1 for an initial state)."""
+        b = self.bounds
+        lv = bisect.bisect_right(b, i) - 1
+        if lv <= 0:
+            return -1
+        lo, hi = b[lv - 1], b[lv]
+        target = self.keys[i].copy()
+        want = self.state(i)
+        start = lo
+        counts = self.model.coverage.counts
+        while start < hi:
+            r = self.lib.hm_find_parent(_p(self.keys), start, hi, _p(target), _p(self.pout), _p(self.poc), OUTCAP)
+            if r >= 0:
+                return r
+            if r == -1:
+                break
+            j = -2 - r
+            saved = list(counts)  # re-expanding for a trace is not coverage
+            res: list[int] = []
+            self.model.expand(self.state(j), res, [], [])
+            counts[:] = saved + [0] * (len(counts) - len(saved))
+            if want in res:
+                return j
+            start = j + 1
+        raise AssertionError(f"state {i} has no parent in level {lv - 1}")
+
+    def path(self, i: int) -> list[int]:
+        """Packed states from an initial state to state ``i`` (the Python engine's path)."""
+        out = []
+        while i >= 0:
+            out.append(self.state(i))
+            i = self.parent(i)
+        out.reverse()
+        return out
+
+
+class _MemoryFull(Exception):
+    pass
+
+
+def _p(a: np.ndarray) -> int:
+    """The address of a (C-contiguous) array's data, for the compiled engine."""
+    return a.ctypes.data
+
+
+def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress | None = None,
+                 resume: dict | None = None) -> SearchResult:
+    """Explore every reachable state of ``model`` breadth-first with its compiled engine ``jm``.
+
+    The result is the one :func:`hugemc.explore.bfs.bfs` gives: the same
+    states, transitions, verdicts and counterexamples. ``resume`` takes over
+    a search the Python engine began (see :func:`hugemc.explore.bfs.bfs`):
+    its stored states (``keys``, in discovery order), level ``bounds``,
+    ``head``, ``depth``, ``transitions``, ``frontier_only`` and its
+    ``result``, ``checker`` and ``clock``.
+    """
+    S = CompiledSearch(model, jm, limits, progress)
+    lib, st = S.lib, S.st
+    ret = np.zeros(3, dtype=np.int64)
+    errs, warns = S.errs, S.warns
+    expand = model.expand
+    all_done = model.all_done
+    max_depth = limits.max_depth
+    if resume is None:
+        r, chk = S.r, S.chk
+        init = list(dict.fromkeys(model.initial_states()))
+        st[1] = -1
+        S.insert_states(init)
+        st[4] = 0  # the initial states are checked here, not through the flags
+        for i, s in enumerate(init):
+            chk.on_state(s, lambda i=i: S.path(i))
+        frontier_only = max_depth is not None and max_depth <= 0
+        depth = 0
+        head = 0
+        level_end = S.n
+        S.bounds = [0, level_end]
+        transitions = 0  # by the Python engine (the compiled engine counts in st[0])
+    else:
+        r, chk = resume["result"], resume["checker"]
+        S.r, S.chk, S.clock = r, chk, resume["clock"]
+        keys = resume["keys"]
+        S.keys = np.zeros((max(len(keys) + (len(keys) >> 2), 1 << 14), S.W), dtype=np.int64)
+        S.keys[: len(keys)] = keys
+        S.n = 0
+        if not S.ensure(len(keys)):
+            raise MemoryError("no room for the states found so far")
+        S.n = len(keys)
+        lib.hm_rehash(_p(S.keys), S.n, _p(S.table), len(S.table))
+        S.bounds = list(resume["bounds"])
+        head, depth, transitions = resume["head"], resume["depth"], resume["transitions"]
+        level_end = S.bounds[-1]
+        frontier_only = resume["frontier_only"]
+    S._update_open()
+    st[1] = -1 if limits.max_states is None else limits.max_states
+    try:
+        while head < S.n:
+            if head == level_end:
+                depth += 1
+                level_end = S.n
+                S.bounds.append(level_end)
+                if max_depth is not None and depth >= max_depth:
+                    frontier_only = True
+            end = min(head + BATCH, level_end)
+            st[2] = 1 if frontier_only else 0
+            i = head
+            while i < end:
+                lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, _p(S.out), _p(S.oc),
+                             OUTCAP, _p(S.cov), _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret))
+                i, S.n, why = (int(x) for x in ret)
+                S.drain()
+                if why == 1:  # the Python engine expands state i
+                    s = S.state(i)
+                    res: list[int] = []
+                    expand(s, res, errs, warns)
+                    if not res and not errs and not all_done(s):
+                        chk.on_deadlock(s, lambda i=i: S.path(i))
+                    if errs:
+                        chk.on_errors(errs, lambda i=i: S.path(i))
+                        errs.clear()
+                    if warns:
+                        chk.on_warnings(warns, lambda i=i: S.path(i))
+                        warns.clear()
+                    transitions += len(res)
+                    S.insert_states(res)
+                    S.drain()
+                    i += 1
+                elif why == 2 and not S.ensure(OUTCAP):
+                    raise _MemoryFull
+            head = end
+            hit = int(st[3])
+            st[3] = 0
+            if hit == 2:
+                r.complete, r.limit = False, "max_depth"
+            elif hit == 1:
+                r.complete, r.limit = False, "max_states"
+                break
+            lim = S.clock.over(S.n, transitions + int(st[0]), depth, S.n - head)
+            if lim:
+                r.complete, r.limit = False, lim
+                break
+    except _MemoryFull:
+        r.complete, r.limit = False, "max_memory"
+    S.commit_coverage()
+    if r.complete and head < S.n:
+        r.complete = False
+    r.states = S.n
+    r.transitions = transitions + int(st[0])
+    r.depth = depth
+    r.seconds = S.clock.elapsed()
+    r.peak_rss = peak_rss_bytes()
+    r.store_bytes = S.store_bytes()
+    r.store = "memory"
+    return r
