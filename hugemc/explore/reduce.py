@@ -417,36 +417,22 @@ class Reduction:
         self.constant = {k for k in range(ns) if p.slots[k].kind == ir.GLOBAL and k not in written}
         init_states = [L.unpack(s) for s in model.initial_states()]
         self.const_vals = {k: frozenset(v[k] for v in init_states if v[k] is not None) for k in self.constant}
-        self.step_reg: list[dict[int, _Region]] = []  # pc -> the step from there
-        self.fut_reg: list[dict[int, _Region]] = []   # pc -> everything the thread may still run
-        everything = set(range(len(p.slots)))
-        for t in p.threads:
-            plan = model.interp.plans[t.index]
-            own = set(t.locals) | {k for k, sl in enumerate(p.slots) if sl.thread == t.index} 
-            steps, futs = {}, {}
-            for b in plan.boundaries:
-                steps[b] = _Region(self, t.index, _step_nodes(plan, t.nodes, b), b, everything)
-                futs[b] = _Region(self, t.index, _reachable(t.nodes, b), b, own)
-            self.step_reg.append(steps)
-            self.fut_reg.append(futs)
+        # regions and key functions are made when a pc is first met
+        self.step_reg: list[dict[int, _Region]] = [{} for _ in p.threads]  # pc -> the step from there
+        self.fut_reg: list[dict[int, _Region]] = [{} for _ in p.threads]   # pc -> all the thread may still run
+        self.key_slots: list[dict[int, tuple[int, ...]]] = [{} for _ in p.threads]
+        self._everything = set(range(len(p.slots)))
+        self._own = [set(t.locals) | {k for k, sl in enumerate(p.slots) if sl.thread == t.index} for t in p.threads]
         self.pc_slots = [t.pc_slot for t in p.threads]
         self.cands: dict[tuple, list[tuple[int, tuple[int, ...]]]] = {}
         # the decision depends on the pcs and, per thread, on the slots its regions at that pc follow
-        self.key_slots: list[dict[int, tuple[int, ...]]] = []
         lines = ["def key(s):"]
         ns_env: dict = {}
         parts = []
         for t, ps in enumerate(self.pc_slots):
-            by_code = []
-            slots_at = {}
+            by_code: list = []
             for c, b in enumerate(L.pcs[ps]):
-                ks = ()
-                if b != DONE:
-                    ks = tuple(sorted(set(self.step_reg[t][b].key_slots) | set(self.fut_reg[t][b].key_slots)))
-                slots_at[b] = ks
-                body = ", ".join(L.code_text(k, "s") for k in ks)  # integers only
-                by_code.append(eval(f"lambda s: ({body},)", {}) if ks else (lambda s: ()))
-            self.key_slots.append(slots_at)
+                by_code.append(self._key_stub(t, c, b, by_code))
             ns_env[f"K{t}"] = by_code
             lines.append(f"    c{t} = {L.code_text(ps, 's')}")
             parts.append(f"c{t}, K{t}[c{t}](s)")
@@ -466,6 +452,29 @@ class Reduction:
                 for nd in prop.routine.nodes:
                     seen |= ir.node_reads(nd, p.tables)
             self._find_groups(seen)
+
+    def _key_stub(self, t: int, c: int, b: int, table: list):
+        """A key function for thread ``t`` at pc ``b`` (code ``c``) that makes the real one on first use."""
+        def stub(s):
+            f = table[c] = self._key_fn(t, b)
+            return f(s)
+        return stub
+
+    def _key_fn(self, t: int, b: int):
+        """The codes of the slots thread ``t``'s regions at pc ``b`` depend on (making the regions)."""
+        ks: tuple[int, ...] = ()
+        if b != DONE:
+            p = self.p
+            th = p.threads[t]
+            plan = self.model.interp.plans[t]
+            step = self.step_reg[t][b] = _Region(self, t, _step_nodes(plan, th.nodes, b), b, self._everything)
+            fut = self.fut_reg[t][b] = _Region(self, t, _reachable(th.nodes, b), b, self._own[t])
+            ks = tuple(sorted(set(step.key_slots) | set(fut.key_slots)))
+        self.key_slots[t][b] = ks
+        if not ks:
+            return lambda s: ()
+        body = ", ".join(self.L.code_text(k, "s") for k in ks)  # integers only
+        return eval(f"lambda s: ({body},)", {})
 
     def describe(self) -> str:
         """What was reduced, for reports."""
