@@ -1,28 +1,72 @@
-"""State-space reductions for the breadth-first search: partial order and symmetry.
+"""State-space reductions for the searches: partial order (BFS and DFS) and symmetry.
 
-Partial-order reduction (persistent sets from the IR's read/write sets)
------------------------------------------------------------------------
-For each thread and step boundary, :func:`hugemc.ir.steps.step_infos` gives
-the slots the step may read and write, and the boundaries it can end at (the
-thread's *step graph*). From the step graph we also get, for every boundary, every slot any
-later step of the thread may touch (its *future*). In a state where thread
-``t`` is at boundary ``b``, the steps of ``t`` alone form a persistent set if
+Partial-order reduction (persistent sets from access sets resolved in the state)
+--------------------------------------------------------------------------------
+For a thread ``t`` at boundary ``b`` in state ``s`` we compute two pairs of
+slot masks (:class:`_Region`):
 
-* **independence**: no other thread, from where it is now, can ever read a
-  slot ``t``'s step writes or write a slot it reads or writes (so nothing the
-  others do can disable, enable or change ``t``'s step, or be changed by it);
-* **invisibility**: ``t``'s step writes no slot that an invariant or a
-  reachability property reads;
-* ``t``'s step is enabled and fails in no outcome (an error ends the run,
-  so it commutes with nothing: the state is then expanded in full).
+* the *step* sets: what ``t``'s next step may read and write when run from
+  ``s``. A table access (``Mem``: ``pages[i].refcount``, ``page->flags``)
+  whose index can be evaluated is narrowed to the entries it can name.
+  Evaluation is a forward value-set analysis over the nodes the step may
+  run, starting from ``s`` (no other thread runs during a step, so every slot
+  holds its value in ``s`` until the step itself assigns it; slots the step
+  writes through a table are not followed). Where a value is not known (a
+  nondeterministic choice too wide, a set over ``_CAP`` values, a loop that
+  keeps growing it) the access falls back to every entry of its table, the
+  static over-approximation. The slots read to compute an index are reads
+  of the step too.
+* the *future* sets: everything ``t`` may still read or write from ``b`` on,
+  the same analysis over every node reachable from ``b``, following only
+  ``t``'s own locals (nobody else writes them; at ``b`` they hold their value
+  in ``s``, afterwards only ``t``'s assignments change them). A global read
+  gives any value of its analysed range (the layout's, which every
+  reachable state respects), or its initial values if no thread writes it.
+  So a scanner whose parameter or local fixes its page touches that page
+  only, for the rest of its run.
 
-Then only ``t``'s outcomes are followed. The **cycle proviso** keeps a step
-from being postponed forever: when a followed outcome is a state that was
-already stored when the batch began, the state is expanded in full (every
-cycle of the reduced graph closes on an already-stored state, so every cycle
-has a fully expanded state). Errors, deadlocks and final states are
-preserved by persistent sets; invariants and reachable properties by the
-invisibility condition and the proviso.
+Both are over-approximations of what any execution does, and the step sets
+stay valid in every state reached from ``s`` by other threads' steps that
+write none of the step's reads (the index inputs are among them).
+Results are cached per region on the values of the slots it follows that are
+live at its start, and the persistent sets per state on the pcs and those
+values.
+
+A set ``T`` of threads is **persistent** in ``s`` if
+
+* **independence**: ``T`` is closed under dependence: a thread ``u`` outside
+  ``T`` is never able, from where it is, to write a slot a member's next step
+  reads or writes, or read a slot it writes. Then no sequence of steps of the
+  other threads can disable, enable or change a member's step, or be changed
+  by it (the members' steps keep their access sets along such a sequence,
+  because nothing writes what they read). For every live thread the least
+  such set containing it is computed (a stubborn-set closure); they are tried
+  smallest first, and the set of all live threads (no reduction) is not;
+* **invisibility**: no member's step writes a slot an invariant or a
+  reachability property reads. (Final properties are evaluated where every
+  thread has returned; those states, like deadlocks, are kept by persistent
+  sets as such);
+* some member's step is enabled in ``s`` and no member's step fails there (an
+  error ends the run, so it commutes with nothing: the state is then expanded
+  in full). A set whose members are all blocked is skipped.
+
+Then only the members' steps are followed. A **proviso** keeps a step from
+being postponed forever around a cycle of the reduced graph. BFS: when a
+followed successor was already stored when the batch began, the state is
+expanded in full (every cycle of the reduced graph closes on an
+already-stored state). DFS (:mod:`hugemc.explore.dfs`): when a followed
+successor is on the search stack, the state is expanded in full (every cycle
+closes on a state on the stack). So every cycle has a fully expanded state.
+Errors, warnings, deadlocks and final states are preserved by persistent
+sets; invariants and reachable properties by invisibility and the proviso.
+Counterexamples stay valid; the shortest may become longer.
+
+What limits the reduction on the library models is mostly invisibility: the
+refcount invariants read every page's count and ghost counters, so every step
+that takes or drops a reference is visible and is never postponed; and the
+futures of speculative reference takers go through ``compound_head()``, a
+pointer read from a global, so they may touch any page whose ``first_page``
+some thread writes.
 
 Symmetry reduction
 ------------------
