@@ -37,7 +37,7 @@ class CheckOptions:
     include: tuple[Path, ...] = ()
     coverage_fatal: bool = False  # model lines never executed make the scenario fail
     suite_defaults: tuple = ()  # (key, value) pairs used where neither this nor the scenario says
-    por: bool | None = None       # partial-order reduction (BFS)
+    por: bool | None = None       # partial-order reduction (BFS and DFS)
     symmetry: bool | None = None  # symmetry reduction of identical threads
     store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
     workers: int | None = None    # processes for one BFS (multi-core)
@@ -180,8 +180,8 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     expected = "holds" if sc.expect_holds else list(sc.expect_violated)
     por, symmetry = search_option(opt, "por", False), search_option(opt, "symmetry", False)
     store, workers = search_option(opt, "store", "memory"), search_option(opt, "workers", 1)
-    if strategy == "dfs" and (por or store != "memory" or workers > 1):
-        what = "--por" if por else ("--store" if store != "memory" else "--workers")
+    if strategy == "dfs" and (store != "memory" or workers > 1):
+        what = "--store" if store != "memory" else "--workers"
         err = HugemcError(f"{what} works with breadth-first search only",
                           hint="drop the option, or use --strategy bfs")
         return replace(error_result(sc.path, err), name=sc.name)

@@ -226,8 +226,8 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
 @click.option("--time-limit", type=float, help="Stop after this many seconds (verdict: incomplete).")
 @click.option("--max-memory", help="Stop when the process uses more memory, e.g. 4G (verdict: incomplete).")
 @click.option("--por/--no-por", default=None,
-              help="Partial-order reduction (BFS): follow one thread where its step provably commutes with "
-                   "everything the others can still do. Verdicts are kept; counterexamples may be longer.")
+              help="Partial-order reduction (BFS and DFS): follow a set of threads whose steps provably commute "
+                   "with everything the others can still do. Verdicts are kept; counterexamples may be longer.")
 @click.option("--symmetry/--no-symmetry", default=None,
               help="Symmetry reduction: identical threads (count > 1) are interchangeable; traces stay concrete.")
 @click.option("--store", type=click.Choice(["memory", "disk", "hash-compact"]), default=None,

@@ -56,6 +56,7 @@ EXPECTED = {
     "split-gup-fast-no-head-recheck": ("violated", {"gup_pin_on_page_head": 25, "mapped_page_not_free": 31,
                                                     "VM_BUG_ON@put_page_testzero": 32}),
     "tryget-two-step-freeze": ("holds", {}),
+    "independent-pages": ("holds", {}),
     "tryget-blind-store-freeze": ("violated", {"no_ref_on_frozen": 5, "VM_BUG_ON@page_ref_unfreeze": 7,
                                                "refcount_conserved": 8, "VM_BUG_ON@put_page_testzero": 12,
                                                "buddy_pages_unreferenced": 12, "no_use_after_free": 14}),

@@ -3,6 +3,14 @@
 Only the set of visited states is kept (no parent links); the path to the
 current state is the search stack, so counterexamples are valid but not
 necessarily the shortest.
+
+With partial-order reduction a state is first expanded for a persistent set
+of threads only (:meth:`~hugemc.explore.reduce.Reduction.expand`). The
+**stack proviso** then keeps any step from being postponed forever: when one
+of those successors is a state on the current search stack (the reduced
+expansion closes a cycle), the state is expanded in full. Every cycle of the
+reduced graph is closed by such a back edge, so every cycle has a fully
+expanded state.
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
         reduce=None) -> SearchResult:
     """Explore every reachable state of ``model`` depth-first.
 
-    ``reduce`` (a :class:`~hugemc.explore.reduce.Reduction` without partial
-    order) applies symmetry reduction.
+    ``reduce`` (a :class:`~hugemc.explore.reduce.Reduction`) applies
+    symmetry and/or partial-order reduction (with the stack proviso).
     """
     r = SearchResult()
     sym = reduce is not None and bool(reduce.groups)
+    por = reduce is not None and reduce.por
+    on_stack: set = set()  # the states of ``stack`` (the stack proviso)
     canon = reduce.canon if sym else None
     path = (lambda: reduce.concretize(list(stack))) if sym else (lambda: list(stack))
     clock = Clock(limits, progress)
@@ -42,15 +52,19 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             continue
         visited.add(s0)
         stack.append(s0)
+        on_stack.add(s0)
         chk.on_state(s0, path)
         succ_stack.append(None)  # type: ignore[arg-type]
         while stack:
             if succ_stack[-1] is None:
                 s = stack[-1]
                 res: list = []
-                expand(s, res, errs, warns)
-                if sym:
-                    res = [canon(x) for x in res]
+                if reduce is not None:
+                    t = reduce.expand(s, res, errs, warns)  # (canonical states)
+                    if por and t >= 0 and any(x in on_stack for x in res):
+                        reduce.expand_rest(s, t, res, errs, warns)  # the stack proviso
+                else:
+                    expand(s, res, errs, warns)
                 if not res and not errs and not all_done(s):
                     chk.on_deadlock(s, path)
                 if max_depth is not None and len(stack) > max_depth:
@@ -78,17 +92,18 @@ def dfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
             while todo and todo[-1] in visited:
                 todo.pop()
             if not todo:
-                stack.pop()
+                on_stack.discard(stack.pop())
                 succ_stack.pop()
                 continue
             if max_states is not None and len(visited) >= max_states:
                 r.complete, r.limit = False, "max_states"  # a state beyond the limit exists (as BFS)
                 break
-            t = todo.pop()
-            visited.add(t)
-            stack.append(t)
+            nxt = todo.pop()
+            visited.add(nxt)
+            stack.append(nxt)
+            on_stack.add(nxt)
             succ_stack.append(None)  # type: ignore[arg-type]
-            chk.on_state(t, path)
+            chk.on_state(nxt, path)
         if not r.complete and r.limit in ("time_limit", "max_memory", "max_states"):
             break
     r.states = len(visited)
