@@ -365,7 +365,7 @@ class _Gen:
                 self.env.pop(x + int(dst.offset), None)
         return known
 
-    # -- how the packed state is read and changed (overridden by the numba generator) --
+    # -- how the packed state is read and changed (overridden by the C generator) --
     def undef_text(self) -> str:
         """Text of a read of a value that is undefined on this path (it faults)."""
         return "_chk(None)"

@@ -1,38 +1,38 @@
-"""The compiled engine's code: numba functions generated from the IR.
+"""The compiled engine: C generated from the IR, compiled by the system's C compiler.
 
 :mod:`hugemc.backend.compile` turns every step of every thread into
 straight-line Python over the packed state. This module reuses that
 generator (:class:`_JitGen` only changes how the state is held, read,
-changed and emitted) and produces the source of one Python module whose
-functions numba compiles to machine code:
+changed and emitted: one ``int64`` local per 30-bit *group* of the packed
+state), translates its text to C (:mod:`hugemc.backend.ctrans`) and adds:
 
-* a step function per (thread, step boundary), over the state held as one
-  ``int64`` local per 30-bit *group* of the packed state (so reads are a
-  division and a modulo of a local, writes an addition), appending each
-  successor to an output array as the packed words of
-  :class:`~hugemc.explore.store.StateStore` (the Python engine's key format);
-* ``_expand``: every thread's next step from one state;
-* ``_flag``: whether a new state needs the Python property checker (an open
-  invariant fails, an open reachability property holds, a final property
-  fails in a final state, or evaluating one faults);
+* for steps too large to expand path by path (a loop over pages with a
+  branch inside doubles the paths each iteration), one function per thread
+  with a label per IR node (:func:`cfg_thread`), choices undone by a stack;
+* ``hm_expand``: every thread's next step from one state; successors are
+  written as the packed 64-bit words of
+  :class:`~hugemc.explore.store.StateStore` (the Python engine's keys);
+* ``hm_flag``: whether a new state needs the Python property checker (an
+  open invariant fails, an open reachability property holds, a final
+  property fails in a final state, or evaluating one faults);
 * the search core: an open-addressing visited table over the packed words,
-  the batch loop of the breadth-first search, trace support and growth.
+  the batch loop of the breadth-first search, and trace support.
 
-Errors are never handled in compiled code: a fault, a warning, a step too
-large to generate or an output buffer too small makes the step return -1,
-and the engine hands the whole state to the Python engine's expansion, which
-produces the exact outcomes, errors and messages. So the compiled code only
-has to be right on error-free paths, exactly as the Python generator.
+Errors are never handled in compiled code: a fault, a warning, a value that
+may not fit 62 bits, or a buffer too small makes the step fail, and the
+engine hands the whole state to the Python engine's expansion, which produces
+the exact outcomes, errors and messages. So the compiled code only has to be
+right on error-free paths, as with the Python generator.
 
-Values that may leave 62 bits in an intermediate result are not compiled
-(the step falls back): numba's integers wrap, Python's do not.
+Why C and not numba: numba's own analyses (reaching definitions over every
+temporary) ran out of memory on the seed model's largest steps, while gcc
+compiles them; and a C compiler is on every machine hugemc runs on.
 
-Safety: as in :mod:`hugemc.backend.compile`, the source holds only names made
-here and integer literals produced by ``int()``.
+Safety: the source holds only names made here and integer literals produced
+by ``int()``; nothing of a model's text is pasted into it.
 
-The module is written to a cache folder named by a hash of its source and
-imported from there, so numba's own cache (``cache=True``) keeps the machine
-code across runs: a model compiles once per machine, not once per check.
+Builds are cached (:func:`cache_dir`) under a hash of everything the C
+depends on (:func:`model_key`), so a model compiles once per machine.
 """
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ JIT_VERSION = "1"     # part of the cache key: bump when the generated code chan
 
 
 class JitUnavailable(Exception):
-    """The compiled engine cannot run this model (or numba is missing): use the Python engine."""
+    """The compiled engine cannot run this model (no C compiler, or it failed): use the Python engine."""
 
 
 def cache_dir() -> Path:
-    """Where generated modules and numba's machine code are kept.
+    """Where compiled engines (shared libraries and their facts) are kept.
 
     ``HUGEMC_CACHE_DIR``, else ``$XDG_CACHE_HOME/hugemc/jit``, else
     ``~/.cache/hugemc/jit``; a temporary folder if none can be written.
