@@ -42,6 +42,8 @@ class CheckOptions:
     store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
     workers: int | None = None    # processes for one BFS (multi-core)
     fewest_switches: bool = False  # counterexamples with the fewest context switches, then fewest steps
+    engine: str | None = None     # None: today's engine; "ray": the BFS on a Ray cluster
+    address: str | None = None    # --engine ray: the cluster to join (else $RAY_ADDRESS, else a local one)
 
 
 STORES = ("memory", "disk", "hash-compact")
@@ -168,6 +170,13 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     kept up to date with what the check is doing.
     """
     phase = phase if phase is not None else [""]
+    engine = search_option(opt, "engine", None)
+    if engine == "ray":
+        from .explore.raybfs import RayUnavailable, import_ray
+        try:
+            import_ray()
+        except RayUnavailable as e:
+            return replace(error_result(sc.path, HugemcError(str(e), hint=e.hint)), name=sc.name)
     phase[0] = "generating code"
     from .lang.nesting import deep_recursion
     with deep_recursion():
@@ -182,6 +191,11 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         err = HugemcError(f"{what} works with breadth-first search only",
                           hint="drop the option, or use --strategy bfs")
         return replace(error_result(sc.path, err), name=sc.name)
+    if engine == "ray" and (strategy == "dfs" or por):
+        what = "--strategy dfs" if strategy == "dfs" else "--por"
+        err = HugemcError(f"{what} does not work with --engine ray (a breadth-first search over shards)",
+                          hint="drop the option" + (" (--symmetry works with --engine ray)" if por else ""))
+        return replace(error_result(sc.path, err), name=sc.name)
     reduce = None
     if por or symmetry:
         from .explore.reduce import Reduction
@@ -195,7 +209,15 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
                                          what="memory"), description=sc.description)
     phase[0] = "searching"
     try:
-        if strategy == "dfs":
+        if engine == "ray":
+            from .explore.raybfs import RayUnavailable, ray_bfs
+            try:
+                raw = ray_bfs(model, limits, progress, workers=search_option(opt, "workers", None),
+                              address=search_option(opt, "address", None), store=store, reduce=reduce)
+            except RayUnavailable as e:
+                return replace(error_result(sc.path, HugemcError(str(e), hint=e.hint)), name=sc.name)
+            workers = raw.shards
+        elif strategy == "dfs":
             raw = dfs(model, limits, progress, reduce=reduce)
         elif workers > 1:
             from .explore.parallel import parallel_bfs
