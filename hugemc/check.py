@@ -290,6 +290,9 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         problems.append(f"hash compaction: no violation in the {raw.states:,} states visited, but states whose "
                         "64-bit hashes collided were taken for one, so some may have been missed "
                         f"(chance about {raw.states ** 2 / 2 ** 65:.1e}); the verdict is incomplete")
+    elif raw.limit == "worker_lost":
+        problems.append(f"search cut short by worker_lost: a Ray shard died and the search could not resume "
+                        f"after {raw.states:,} states; the verdict is incomplete")
     elif raw.limit == "interrupted":
         problems.append(f"search cut short by an interrupt (Ctrl-C) after {raw.states:,} states: "
                         "the verdict is incomplete")

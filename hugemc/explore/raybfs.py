@@ -120,14 +120,25 @@ class Shard:
         self.model: Model | None = None
 
     # -- set-up --------------------------------------------------------------
-    def load(self, program_blob: bytes, init_keys_hash: int, symmetry: bool, store: str,
+    def load(self, digest: str, program_blob, init_keys_hash: int, symmetry: bool, store: str,
              max_memory: int | None) -> bool:
-        """Compile the program and start an empty store; check that the state layout matches the driver's."""
+        """Compile the program and start an empty store; check that the state layout matches the driver's.
+
+        ``program_blob`` is a one-element list holding the object reference of
+        the pickled program, fetched only when ``digest`` differs from the
+        program this shard compiled last (a pooled shard checking the same
+        scenario again skips the compilation).
+        """
         from ..backend import compile_program
         from ..lang.nesting import deep_recursion
-        with deep_recursion():
-            program = pickle.loads(program_blob)
-            self.model = model = compile_program(program)
+        if self.model is None or getattr(self, "digest", None) != digest:
+            import ray
+            with deep_recursion():
+                program = pickle.loads(ray.get(program_blob[0]))
+                self.model = compile_program(program)
+            self.digest = digest
+            self.st = None
+        model = self.model
         self.red = None
         if symmetry:
             from .reduce import Reduction
@@ -435,8 +446,11 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     if reduce is not None and reduce.por:
         raise ValueError("partial-order reduction does not work on shards")
     ray = connect(address, workers)
-    from ray.exceptions import NodeDiedError, ObjectLostError, RayActorError, WorkerCrashedError
-    faults = (RayActorError, ObjectLostError, WorkerCrashedError, NodeDiedError)
+    import ray.exceptions as rx
+    # a shard's process, node or objects gone (ray.kill, a crash, Ray's out-of-memory killer, a lost node)
+    faults = tuple(getattr(rx, n) for n in ("RayActorError", "ObjectLostError", "WorkerCrashedError",
+                                           "NodeDiedError", "OutOfMemoryError", "LocalRayletDiedError")
+                   if hasattr(rx, n))
     nshards = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     r = SearchResult()
     r.store = store
@@ -450,8 +464,10 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
         init = list(dict.fromkeys(reduce.canon(s) for s in init))
     from ..lang.nesting import deep_recursion
     with deep_recursion():
-        blob = ray.put(pickle.dumps(model.program, protocol=pickle.HIGHEST_PROTOCOL))
-    load_args = (blob, hash(tuple(init)), red is not None, store, limits.max_memory)
+        blob = pickle.dumps(model.program, protocol=pickle.HIGHEST_PROTOCOL)
+    import hashlib
+    digest = hashlib.sha256(blob).hexdigest()
+    load_args = (digest, [ray.put(blob)], hash(tuple(init)), red is not None, store, limits.max_memory)
 
     shards: list = []
 
@@ -460,7 +476,8 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
         nonlocal shards
         pool = _POOL.get(nshards)
         if replace_all or pool is None:
-            _drop_pool(ray, nshards)
+            for size in list(_POOL):  # one pool at a time: idle shards of another size would hold the CPUs
+                _drop_pool(ray, size)
             pool = list(_new_shards(ray, nshards, range(nshards)).values())
             _POOL[nshards] = pool
         shards = pool
@@ -500,16 +517,25 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     recoveries = 0
     max_depth, max_states = limits.max_depth, limits.max_states
     checking = chk.active()
+    t_search = time.monotonic()
     try:
-        build(False)
         # -- level 0: the initial states, checked here in their order ---------------------
         keys = conv.to_keys(init)
         dest = partition(keys, words, nshards)
         local = np.zeros(len(init), dtype=np.int64)
         for k in range(nshards):
             local[dest == k] = np.arange(int((dest == k).sum()))
-        outs = [shards[k].init.options(num_returns=2).remote(keys[dest == k]) for k in range(nshards)]
-        sums = wait_all([o[0] for o in outs])
+        for attempt in range(MAX_RECOVERIES + 1):
+            try:
+                build(attempt > 0)
+                r.setup_seconds = time.monotonic() - t_search  # compiling the model in the shards
+                outs = [shards[k].init.options(num_returns=2).remote(keys[dest == k]) for k in range(nshards)]
+                sums = wait_all([o[0] for o in outs])
+                break
+            except faults:
+                if attempt == MAX_RECOVERIES:
+                    raise Stop("worker_lost") from None
+        t_search = time.monotonic()
         for k in range(nshards):
             deltas[k].append(outs[k][1])
             counts[k] = sums[k]["n"]
@@ -586,7 +612,7 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
                 detail = (f"level {level}, frontier {frontier:,}, states per shard "
                           + "/".join(f"{c:,}" for c in counts)
                           + f", imbalance {top / mean if mean else 1.0:.3f}")
-                progress(sum(counts), transitions, depth, clock.elapsed(), frontier, detail=detail)
+                progress(sum(counts), transitions, depth, time.monotonic() - t_search, frontier, detail=detail)
             shard_limit = next((s["limit"] for s in sums if s["limit"]), None)
             if any(c.get("full") for c in csums):
                 cut = cut or "max_states"
@@ -620,7 +646,7 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     r.states = sum(counts)
     r.transitions = transitions
     r.depth = depth
-    r.seconds = clock.elapsed()
+    r.seconds = time.monotonic() - t_search  # the search, as for bfs (the shards' compilation excluded)
     r.peak_rss = peak_total
     r.store_bytes = sum(nbytes)
     r.shards = nshards
