@@ -74,7 +74,8 @@ def _replay_all(program, model, raw) -> None:
         validate_trace(program, build_trace(program, model.interp, found), kind, name)
 
 
-EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.toml"))
+# seed-merged-contended (367,000 states) is checked from the command line below, against BFS's count
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.toml") if p.stem != "seed-merged-contended")
 
 
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
