@@ -288,6 +288,8 @@ def measure_ray(family: str, size: tuple, workers: int) -> dict:
             "shard_states": states, "imbalance": max(states) / (sum(states) / len(states)),
             "shard_store_bytes_per_state": [i["bytes"] / max(n, 1) for i, n in zip(infos, states)],
             "shard_peak_rss": [i["peak"] for i in infos], "depth": r.depth, "verdict": verdict,
+            "shard_states_per_cpu_second": [n / i["cpu"] if i["cpu"] else 0.0 for i, n in zip(infos, states)],
+            "exchange_bytes_per_state": r.exchange_bytes / max(r.states, 1), "state_bits": model.layout.bits,
             "complete": r.complete}
 
 
@@ -295,11 +297,12 @@ def run_ray(family: str, size: tuple, workers: list[int]) -> dict:
     """The scaling table of --engine ray: one-process BFS, then each number of workers (fresh processes)."""
     base = run_child("hugemc", family, size)
     rows = [f"| workers | states | seconds | states/s | speed-up | shard compile s | states per shard | "
-            f"imbalance | store bytes/state per shard | peak RSS per shard |", "|---|---|---|---|---|---|---|---|---|---|"]
+            f"imbalance | store bytes/state per shard | peak RSS per shard | states per shard CPU-second | "
+            f"exchanged bytes/state |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     if "error" not in base:
         rows.append(f"| BFS, 1 process | {base['states']:,} | {base['seconds']:.2f} | "
                     f"{base['states_per_second'] / 1e3:,.1f} k | | | | | {base['store_bytes_per_state']:,.1f} | "
-                    f"{base['peak_rss'] / 1048576:,.0f} MiB |")
+                    f"{base['peak_rss'] / 1048576:,.0f} MiB | | |")
     ok = "error" not in base
     first = None
     for w in workers:
@@ -307,7 +310,7 @@ def run_ray(family: str, size: tuple, workers: list[int]) -> dict:
                             capture_output=True, text=True)
         if pr.returncode != 0:
             err = pr.stderr.strip().splitlines()[-1] if pr.stderr.strip() else "failed"
-            rows.append(f"| {w} | {err} | | | | | | | | |")
+            rows.append(f"| {w} | {err} | | | | | | | | | | |")
             ok = False
             continue
         r = json.loads(pr.stdout.strip().splitlines()[-1])
@@ -318,15 +321,15 @@ def run_ray(family: str, size: tuple, workers: list[int]) -> dict:
                     f"{r['states_per_second'] / first['states_per_second']:.2f} | {r['setup_seconds']:.1f} | "
                     + " / ".join(f"{n:,}" for n in r["shard_states"]) + f" | {r['imbalance']:.3f} | "
                     + " / ".join(f"{b:,.1f}" for b in r["shard_store_bytes_per_state"]) + " | "
-                    + " / ".join(f"{b / 1048576:,.0f}" for b in r["shard_peak_rss"]) + " MiB |")
+                    + " / ".join(f"{b / 1048576:,.0f}" for b in r["shard_peak_rss"]) + " MiB | "
+                    + " / ".join(f"{x / 1e3:,.1f} k" for x in r["shard_states_per_cpu_second"]) + " | "
+                    + f"{r['exchange_bytes_per_state']:,.0f} |")
     return {"rows": rows, "ok": ok, "family": family, "size": size}
 
 
 def ray_section(out: dict) -> str:
     """The RESULTS.md section of --ray."""
-    return (f"## {RAY_TITLE}
-
-Measured on {time.strftime('%Y-%m-%d')}, {machine()}: "
+    return (f"## {RAY_TITLE}\n\nMeasured on {time.strftime('%Y-%m-%d')}, {machine()}: "
             f"{out['family']} {size_label(out['size'])}, a local Ray cluster started with as many CPUs as "
             "workers (one shard each), next to the one-process BFS. seconds: the search (compiling the model "
             "in the shards is the next column); speed-up: states/s over 1 worker.\n\n"

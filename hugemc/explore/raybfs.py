@@ -164,6 +164,8 @@ class Shard:
         self.levels = [0]                   # local index of the first state of each level
         self.staged = None
         self.cov_base = list(self.model.coverage.counts)
+        self.cpu = 0.0   # CPU seconds spent on levels (expand, receive, commit) since the reset
+        self.sent = 0    # bytes of successors sent to the other shards
 
     def _append(self, keys, plocal, pshard, rk=None) -> None:
         if len(keys):
@@ -197,6 +199,7 @@ class Shard:
         error name, warning and deadlock, the smallest state showing it.
         """
         t_end = None if budget is None else time.monotonic() + budget
+        cpu0 = time.process_time()
         model, red, st = self.model, self.red, self.st
         expand = model.expand if red is None else red.expand
         all_done = model.all_done
@@ -254,12 +257,22 @@ class Shard:
                 outs.append((np.concatenate(out_k[d]), np.concatenate(out_p[d])))
             else:
                 outs.append((np.zeros(0, dtype=st.kdtype), np.zeros(0, dtype=np.int32)))
-        summary = {"transitions": transitions, "expanded": i - lo, "limit": limit,
+        sent = sum(k.nbytes + p.nbytes for d, (k, p) in enumerate(outs) if d != self.index)
+        self.sent += sent
+        summary = {"transitions": transitions, "expanded": i - lo, "limit": limit, "sent": sent,
                    "notes": [(k, s, li, data) for k, (s, li, data) in notes.items()]}
+        self.cpu += time.process_time() - cpu0
         return (summary, *outs)
 
     def receive(self, *batches) -> int:
         """Take one batch from each shard (in shard order); stage the states not stored yet. Returns their count."""
+        cpu0 = time.process_time()
+        try:
+            return self._receive(batches)
+        finally:
+            self.cpu += time.process_time() - cpu0
+
+    def _receive(self, batches) -> int:
         st = self.st
         ks = [b[0] for b in batches]
         keys = np.concatenate(ks) if any(len(k) for k in ks) else np.zeros(0, dtype=st.kdtype)
@@ -278,6 +291,13 @@ class Shard:
         The summary's ``cands`` are ``(state, local index)`` pairs: for each
         open property that fires on a new state, the smallest such state.
         """
+        cpu0 = time.process_time()
+        try:
+            return self._commit(quota, open_props, check)
+        finally:
+            self.cpu += time.process_time() - cpu0
+
+    def _commit(self, quota, open_props, check):
         st = self.st
         if self.staged is None:
             keys = np.zeros(0, dtype=st.kdtype)
@@ -330,7 +350,10 @@ class Shard:
         return sorted(set(best.values()))
 
     def _summary(self, cands: list) -> dict:
-        return {"n": self.st.n, "cands": cands, "rss": rss_bytes(), "bytes": self.st.nbytes_used()}
+        return {"n": self.st.n, "cands": cands, "rss": rss_bytes(), "bytes": self._bytes()}
+
+    def _bytes(self) -> int:
+        return self.st.nbytes_used() + sum(a.nbytes for a in self.pshard)
 
     def _over(self, t_end: float | None) -> str | None:
         if t_end is not None and time.monotonic() > t_end:
@@ -356,8 +379,8 @@ class Shard:
     def info(self) -> dict:
         """The shard's figures: states, store bytes, resident and peak memory, and its host."""
         import socket
-        return {"n": self.st.n, "bytes": self.st.nbytes_used(), "rss": rss_bytes(), "peak": peak_rss_bytes(),
-                "host": socket.gethostname(), "pid": os.getpid()}
+        return {"n": self.st.n, "bytes": self._bytes(), "rss": rss_bytes(), "peak": peak_rss_bytes(),
+                "host": socket.gethostname(), "pid": os.getpid(), "cpu": self.cpu, "sent": self.sent}
 
     def coverage(self) -> tuple[list, list]:
         """The coverage paths and the counts this shard added since :meth:`load`."""
@@ -454,6 +477,8 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     nshards = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     r = SearchResult()
     r.store = store
+    r.shard_info = []      # each shard's figures (Shard.info), when the search ended with its shards alive
+    r.setup_seconds = 0.0
     clock = Clock(limits, None)
     chk = Checker(model, r)
     red = reduce if reduce is not None and reduce.groups else None
@@ -515,6 +540,7 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     level = 0
     frontier = 0
     recoveries = 0
+    exchanged = 0   # bytes of successors that crossed from one shard to another
     max_depth, max_states = limits.max_depth, limits.max_states
     checking = chk.active()
     t_search = time.monotonic()
@@ -592,6 +618,7 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
                 nbytes[d] = csums[d]["bytes"]
                 rss[d] = csums[d]["rss"]
             transitions += sum(s["transitions"] for s in sums)
+            exchanged += sum(s["sent"] for s in sums)
             notes = sorted(((s, k, li, key, data) for k, sm in enumerate(sums) for key, s, li, data in sm["notes"]),
                            key=lambda x: (x[0], x[1], x[2]))
             for s, k, li, key, data in notes:
@@ -650,6 +677,7 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
     r.peak_rss = peak_total
     r.store_bytes = sum(nbytes)
     r.shards = nshards
+    r.exchange_bytes = exchanged
     r.shard_states = list(counts)
     if reduce is not None:
         r.reduction = reduce.describe()
