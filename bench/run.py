@@ -332,7 +332,10 @@ def ray_section(out: dict) -> str:
     return (f"## {RAY_TITLE}\n\nMeasured on {time.strftime('%Y-%m-%d')}, {machine()}: "
             f"{out['family']} {size_label(out['size'])}, a local Ray cluster started with as many CPUs as "
             "workers (one shard each), next to the one-process BFS. seconds: the search (compiling the model "
-            "in the shards is the next column); speed-up: states/s over 1 worker.\n\n"
+            "in the shards is the next column); speed-up: states/s over 1 worker; states per shard "
+            "CPU-second: each shard's states over the CPU time it spent on levels (what the cores give "
+            "when they are not shared: on 2 cores the driver, Ray's processes and 2 shards share them, "
+            "so the wall-clock speed-up cannot show there). See docs/distributed.md.\n\n"
             + "\n".join(out["rows"]) + "\n")
 
 
