@@ -296,9 +296,9 @@ def measure_ray(family: str, size: tuple, workers: int) -> dict:
 def run_ray(family: str, size: tuple, workers: list[int]) -> dict:
     """The scaling table of --engine ray: one-process BFS, then each number of workers (fresh processes)."""
     base = run_child("hugemc", family, size)
-    rows = [f"| workers | states | seconds | states/s | speed-up | shard compile s | states per shard | "
-            f"imbalance | store bytes/state per shard | peak RSS per shard | states per shard CPU-second | "
-            f"exchanged bytes/state |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| workers | states | seconds | states/s | speed-up | shard compile s | states per shard | "
+            "imbalance | store bytes/state per shard | peak RSS per shard | states per shard CPU-second | "
+            "exchanged bytes/state |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     if "error" not in base:
         rows.append(f"| BFS, 1 process | {base['states']:,} | {base['seconds']:.2f} | "
                     f"{base['states_per_second'] / 1e3:,.1f} k | | | | | {base['store_bytes_per_state']:,.1f} | "

@@ -50,7 +50,7 @@ from typing import Callable
 import numpy as np
 
 from ..backend import Model
-from ..ir import FINAL, INVARIANT, REACHABLE
+from ..ir import INVARIANT, REACHABLE
 from ..ir.interp import Fault
 from ..progress import interrupted
 from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes, rss_bytes
@@ -650,6 +650,9 @@ def ray_bfs(model: Model, limits: Limits = Limits(), progress: Progress | None =
         r.complete, r.limit = False, e.limit
         _drop_pool(ray, nshards)  # the shards may be busy: do not reuse them
         shards = []
+    except BaseException:  # the check's deadline (TimeUp), a second Ctrl-C, a bug: busy shards are not reused
+        _drop_pool(ray, nshards)
+        raise
     if r.complete and frontier:
         r.complete = False
     if store == "hash-compact" and words > 1:
