@@ -5,6 +5,8 @@
     python bench/run.py --family seed,gigantic   # some families only (repeatable)
     python bench/run.py --sizes 3x2,3x3 --write  # refcount at these sizes, and rewrite its part of bench/RESULTS.md
     python bench/run.py --seed-sizes 4x4 --gigantic-sizes 7
+    python bench/run.py --ray                    # --engine ray on a local cluster: 1, 2, ... workers (seed 4x4)
+    python bench/run.py --ray --ray-size 3x4 --ray-workers 1,2 --write
 
 The families (each must hold; a size whose verdict is not "holds" makes the run exit 1):
 
@@ -46,6 +48,13 @@ ratios hugemc/SPIN, each tool's reduction factors and the multi-core
 speed-up. A full run (no size options) adds the target row: refcount 4 x 3,
 about 1.5 million states, hugemc only. SPIN has no Promela model of seed and
 gigantic: those rows have no SPIN peer.
+--ray measures the sharded search (`--engine ray`) instead: one family size
+(`--ray-family`, `--ray-size`, default seed 4x4, the 366,988 states of
+examples/seed-merged-contended.toml) on a local Ray cluster with 1, 2, ...
+CPUs and as many shards (`--ray-workers`, default 1, 2 and every power of two
+up to the machine's cores), next to the one-process BFS; per run the states
+per second, the seconds to compile the model in the shards, the states and
+store bytes per state of each shard, and each shard's peak RSS.
 Each measurement runs in a fresh process so peak memory is its own. SPIN
 needs the Debian packages spin and gcc; when they are missing its columns say
 so. --write rewrites the sections of bench/RESULTS.md of the families run and
@@ -251,6 +260,88 @@ def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "
             "depth": r.depth}
 
 
+def measure_ray(family: str, size: tuple, workers: int) -> dict:
+    """In this (fresh) process: a local Ray cluster of ``workers`` CPUs, the sharded search; the figures."""
+    sys.path.insert(0, str(HERE.parent))
+    import logging
+
+    import ray
+    from hugemc.backend import compile_program
+    from hugemc.explore.raybfs import ray_bfs
+    from hugemc.lang import build_program
+    from hugemc.scenario import load_scenario
+    text, files, must_reach = family_scenario(family, size)
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / f"{family}.toml"
+        for f in files:
+            shutil.copy(f, Path(d) / f.name)
+        p.write_text(text)
+        model = compile_program(build_program(load_scenario(p)))
+        r = ray_bfs(model, workers=workers)
+    infos = r.shard_info
+    states = r.shard_states
+    verdict = "violated" if r.violations else "incomplete" if not r.complete else "holds"
+    return {"tool": f"hugemc --engine ray --workers {workers}", "family": family, "size": list(size),
+            "workers": workers, "states": r.states, "transitions": r.transitions, "seconds": r.seconds,
+            "setup_seconds": r.setup_seconds, "states_per_second": r.states / r.seconds if r.seconds else 0.0,
+            "shard_states": states, "imbalance": max(states) / (sum(states) / len(states)),
+            "shard_store_bytes_per_state": [i["bytes"] / max(n, 1) for i, n in zip(infos, states)],
+            "shard_peak_rss": [i["peak"] for i in infos], "depth": r.depth, "verdict": verdict,
+            "shard_states_per_cpu_second": [n / i["cpu"] if i["cpu"] else 0.0 for i, n in zip(infos, states)],
+            "exchange_bytes_per_state": r.exchange_bytes / max(r.states, 1), "state_bits": model.layout.bits,
+            "complete": r.complete}
+
+
+def run_ray(family: str, size: tuple, workers: list[int]) -> dict:
+    """The scaling table of --engine ray: one-process BFS, then each number of workers (fresh processes)."""
+    base = run_child("hugemc", family, size)
+    rows = ["| workers | states | seconds | states/s | speed-up | shard compile s | states per shard | "
+            "imbalance | store bytes/state per shard | peak RSS per shard | states per shard CPU-second | "
+            "exchanged bytes/state |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    if "error" not in base:
+        rows.append(f"| BFS, 1 process | {base['states']:,} | {base['seconds']:.2f} | "
+                    f"{base['states_per_second'] / 1e3:,.1f} k | | | | | {base['store_bytes_per_state']:,.1f} | "
+                    f"{base['peak_rss'] / 1048576:,.0f} MiB | | |")
+    ok = "error" not in base
+    first = None
+    for w in workers:
+        pr = subprocess.run([sys.executable, __file__, "--child", "ray", family, "x".join(map(str, size)), str(w)],
+                            capture_output=True, text=True)
+        if pr.returncode != 0:
+            err = pr.stderr.strip().splitlines()[-1] if pr.stderr.strip() else "failed"
+            rows.append(f"| {w} | {err} | | | | | | | | | | |")
+            ok = False
+            continue
+        r = json.loads(pr.stdout.strip().splitlines()[-1])
+        print(f"  {w} worker(s): {r['states']:,} states, {r['seconds']:.2f} s", flush=True)
+        ok = ok and r["verdict"] == "holds" and ("error" in base or r["states"] == base["states"])
+        first = first or r
+        rows.append(f"| {w} | {r['states']:,} | {r['seconds']:.2f} | {r['states_per_second'] / 1e3:,.1f} k | "
+                    f"{r['states_per_second'] / first['states_per_second']:.2f} | {r['setup_seconds']:.1f} | "
+                    + " / ".join(f"{n:,}" for n in r["shard_states"]) + f" | {r['imbalance']:.3f} | "
+                    + " / ".join(f"{b:,.1f}" for b in r["shard_store_bytes_per_state"]) + " | "
+                    + " / ".join(f"{b / 1048576:,.0f}" for b in r["shard_peak_rss"]) + " MiB | "
+                    + " / ".join(f"{x / 1e3:,.1f} k" for x in r["shard_states_per_cpu_second"]) + " | "
+                    + f"{r['exchange_bytes_per_state']:,.0f} |")
+    return {"rows": rows, "ok": ok, "family": family, "size": size}
+
+
+def ray_section(out: dict) -> str:
+    """The RESULTS.md section of --ray."""
+    return (f"## {RAY_TITLE}\n\nMeasured on {time.strftime('%Y-%m-%d')}, {machine()}: "
+            f"{out['family']} {size_label(out['size'])}, a local Ray cluster started with as many CPUs as "
+            "workers (one shard each), next to the one-process BFS. seconds: the search (compiling the model "
+            "in the shards is the next column); speed-up: states/s over 1 worker; states per shard "
+            "CPU-second: each shard's states over the CPU time it spent on levels (what the cores give "
+            "when they are not shared: on 2 cores the driver, Ray's processes and 2 shards share them, "
+            "so the wall-clock speed-up cannot show there). See docs/distributed.md.\n\n"
+            + "\n".join(out["rows"]) + "\n")
+
+
+RAY_TITLE = "ray: --engine ray on a local cluster, states/s against workers"
+
+
 def measure_hugemc(n: int, m: int, bug: bool = False) -> dict:
     """The refcount model, N getters on M pages (see measure_family)."""
     return measure_family("refcount", (n, m), bug)
@@ -435,6 +526,10 @@ def write_results(outs: dict, path: Path | None = None) -> None:
             sections.append(old[start:] if end < 0 else old[start:end + 1])
         elif fam == "refcount" and legacy_refcount_section(old):
             sections.append(legacy_refcount_section(old))
+    start = old.find(f"## {RAY_TITLE}\n")  # --ray's section is written by --ray alone: keep it
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        sections.append(old[start:] if end < 0 else old[start:end + 1])
     path.write_text(RESULTS_HEAD + "\n".join(s.rstrip("\n") + "\n" for s in sections))
 
 
@@ -448,14 +543,47 @@ def main() -> int:
     ap.add_argument("--gigantic-sizes", help="gigantic sizes, comma-separated T (tail pages: 1, 3, 7 or 15)")
     ap.add_argument("--smoke", action="store_true", help="the smallest size of each family only")
     ap.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md (the sections of the families run)")
+    ap.add_argument("--ray", action="store_true",
+                    help="measure --engine ray on a local cluster against the number of workers (see above)")
+    ap.add_argument("--ray-family", default="seed", help="--ray: the family (default seed)")
+    ap.add_argument("--ray-size", help="--ray: the size (default: seed 4x4, i.e. seed-merged-contended)")
+    ap.add_argument("--ray-workers", help="--ray: comma-separated numbers of workers (default 1, 2, 4, ... "
+                                          "up to the cores)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         which, family, size_text, variant = a.child
         size = parse_size(family, size_text)
+        if which == "ray":
+            print(json.dumps(measure_ray(family, size, int(variant))))
+            return 0
         print(json.dumps(measure_family(family, size, variant=variant) if which == "hugemc"
                          else measure_spin(*size, variant=variant)))
         return 0
+    if a.ray:
+        if a.ray_family not in FAMILIES:
+            ap.error(f"unknown family '{a.ray_family}' (choose from {', '.join(FAMILIES)})")
+        try:
+            size = (parse_size(a.ray_family, a.ray_size) if a.ray_size else
+                    (4, 4) if a.ray_family == "seed" else FAMILY_SIZES[a.ray_family][-1])
+            workers = ([int(w) for w in a.ray_workers.split(",")] if a.ray_workers else
+                       sorted({1, 2} | {2 ** k for k in range(1, 8) if 2 ** k <= (os.cpu_count() or 1)}))
+        except ValueError as e:
+            ap.error(str(e))
+        if any(w < 1 for w in workers):
+            ap.error("--ray-workers: positive numbers")
+        out = run_ray(a.ray_family, size, workers)
+        print(f"## {RAY_TITLE}\n")
+        print("\n".join(out["rows"]))
+        if a.write:
+            path = HERE / "RESULTS.md"
+            old = path.read_text() if path.exists() else RESULTS_HEAD
+            start = old.find(f"## {RAY_TITLE}\n")
+            if start >= 0:
+                end = old.find("\n## ", start + 1)
+                old = old[:start] + (old[end + 1:] if end >= 0 else "")
+            path.write_text(old.rstrip("\n") + "\n\n" + ray_section(out))
+        return 0 if out["ok"] else 1
     given = {"refcount": a.sizes, "seed": a.seed_sizes, "gigantic": a.gigantic_sizes}
     if a.family:
         families = []

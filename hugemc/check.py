@@ -42,11 +42,12 @@ class CheckOptions:
     store: str | None = None      # visited states: memory, disk or hash-compact (BFS)
     workers: int | None = None    # processes for one BFS (multi-core)
     fewest_switches: bool = False  # counterexamples with the fewest context switches, then fewest steps
-    engine: str | None = None     # auto (default), compiled or python
+    engine: str | None = None     # auto (default), compiled, python or ray (the BFS on a Ray cluster)
+    address: str | None = None    # --engine ray: the cluster to join (else $RAY_ADDRESS, else a local one)
 
 
 STORES = ("memory", "disk", "hash-compact")
-ENGINES = ("auto", "compiled", "python")
+ENGINES = ("auto", "compiled", "python", "ray")
 DETACH_AFTER = 3.0  # seconds of Python search after which an unfinished compiled engine is built for next time
 
 
@@ -171,6 +172,13 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     kept up to date with what the check is doing.
     """
     phase = phase if phase is not None else [""]
+    engine = search_option(opt, "engine", None)
+    if engine == "ray":
+        from .explore.raybfs import RayUnavailable, import_ray
+        try:
+            import_ray()
+        except RayUnavailable as e:
+            return replace(error_result(sc.path, HugemcError(str(e), hint=e.hint)), name=sc.name)
     phase[0] = "generating code"
     from .lang.nesting import deep_recursion
     with deep_recursion():
@@ -184,6 +192,11 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         what = "--store" if store != "memory" else "--workers"
         err = HugemcError(f"{what} works with breadth-first search only",
                           hint="drop the option, or use --strategy bfs")
+        return replace(error_result(sc.path, err), name=sc.name)
+    if engine == "ray" and (strategy == "dfs" or por):
+        what = "--strategy dfs" if strategy == "dfs" else "--por"
+        err = HugemcError(f"{what} does not work with --engine ray (a breadth-first search over shards)",
+                          hint="drop the option" + (" (--symmetry works with --engine ray)" if por else ""))
         return replace(error_result(sc.path, err), name=sc.name)
     reduce = None
     if por or symmetry:
@@ -199,7 +212,9 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     engine = search_option(opt, "engine", "auto")
     engine_note = ""
     jm = build = None
-    if engine != "python":
+    if engine == "ray":
+        engine_note = "Ray engine (a breadth-first search over shards)"
+    elif engine != "python":
         why_not = ("DFS" if strategy == "dfs" else "--por" if por else "--symmetry" if symmetry else
                    f"--store {store}" if store != "memory" else "--workers" if workers > 1 else None)
         if why_not:
@@ -221,7 +236,15 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         engine_note = "Python engine (--engine python)"
     phase[0] = "searching"
     try:
-        if jm is not None:
+        if engine == "ray":
+            from .explore.raybfs import RayUnavailable, ray_bfs
+            try:
+                raw = ray_bfs(model, limits, progress, workers=search_option(opt, "workers", None),
+                              address=search_option(opt, "address", None), store=store, reduce=reduce)
+            except RayUnavailable as e:
+                return replace(error_result(sc.path, HugemcError(str(e), hint=e.hint)), name=sc.name)
+            workers = raw.shards
+        elif jm is not None:
             from .explore.compiled import compiled_bfs
             raw = compiled_bfs(model, jm, limits, progress)
             engine = "compiled"
@@ -314,6 +337,9 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         problems.append(f"hash compaction: no violation in the {raw.states:,} states visited, but states whose "
                         "64-bit hashes collided were taken for one, so some may have been missed "
                         f"(chance about {raw.states ** 2 / 2 ** 65:.1e}); the verdict is incomplete")
+    elif raw.limit == "worker_lost":
+        problems.append(f"search cut short by worker_lost: a Ray shard died and the search could not resume "
+                        f"after {raw.states:,} states; the verdict is incomplete")
     elif raw.limit == "interrupted":
         problems.append(f"search cut short by an interrupt (Ctrl-C) after {raw.states:,} states: "
                         "the verdict is incomplete")

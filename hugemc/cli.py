@@ -64,14 +64,16 @@ class _Progress:
         self.name = name
         self.live: Live | None = None
 
-    def __call__(self, states: int, transitions: int, depth: int, seconds: float, queue: int | None = None) -> None:
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float, queue: int | None = None,
+                 detail: str | None = None) -> None:
         if seconds < 1.0:
             return
         from .explore.common import rss_bytes
         from .progress import fmt_bytes
         q = "" if queue is None else f", queue {queue:,}"
         text = Text(f"checking {self.name}: {states:,} states, {transitions:,} transitions, depth {depth}{q}, "
-                    f"{seconds:.0f} s, {states / seconds:,.0f} states/s, {fmt_bytes(rss_bytes())}", style="cyan")
+                    f"{seconds:.0f} s, {states / seconds:,.0f} states/s, {fmt_bytes(rss_bytes())}"
+                    + (f"; {detail}" if detail else ""), style="cyan")
         if self.live is None:
             self.live = Live(text, console=self.console, transient=True, refresh_per_second=4)
             self.live.start()
@@ -235,10 +237,14 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
                    "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
 @click.option("--workers", type=int, default=None,
               help="Processes sharing one BFS (multi-core; default 1).")
-@click.option("--engine", type=click.Choice(["auto", "compiled", "python"]), default=None,
+@click.option("--engine", type=click.Choice(["auto", "compiled", "python", "ray"]), default=None,
               help="auto (default): BFS starts in Python while the compiled engine (generated C, cached) is "
                    "built, which then takes over; compiled: build it first; python: the reference engine "
-                   "(DFS, reductions, other stores and --workers run on it).")
+                   "(DFS, reductions, other stores and --workers run on it); ray: the BFS over shards on a "
+                   "Ray cluster (--workers shards; see docs/distributed.md).")
+@click.option("--address", default=None, metavar="HOST:PORT",
+              help="--engine ray: join this Ray cluster (default: $RAY_ADDRESS, else start a local one "
+                   "with --workers CPUs).")
 @click.option("--fewest-switches", is_flag=True,
               help="Counterexamples with the fewest context switches (then fewest steps), by a second search.")
 @click.option("--include", "-I", "include", multiple=True, type=click.Path(file_okay=False, exists=True),
@@ -268,7 +274,7 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
               help="Print every scenario in full: every counterexample, warning trace and witness.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the scenarios that failed and the summary.")
 def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, symmetry, store, workers,
-          engine, include, jobs, fmt, out, reports,
+          engine, address, include, jobs, fmt, out, reports,
           json_out, html_out, coverage, coverage_fatal, baseline, baseline_threshold, allow_incomplete,
           color, width, verbose, quiet, fewest_switches=False) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
@@ -292,7 +298,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             sys.exit(EXIT_INPUT)
     opt = CheckOptions(strategy, max_states, max_depth, time_limit, mem, tuple(Path(i) for i in include),
                        coverage_fatal, por=por, symmetry=symmetry, store=store, workers=workers,
-                       fewest_switches=fewest_switches, engine=engine)
+                       fewest_switches=fewest_switches, engine=engine, address=address)
     old = None
     if baseline:
         try:
@@ -319,7 +325,9 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         progress_for = lambda f: LineProgress(f.stem)  # noqa: E731
     previous_sigint = install_interrupt_handler()
     try:
-        results = check_many(work, jobs or default_jobs(), progress_for, progress_interval())
+        # --engine ray: one scenario at a time, the cluster is the parallelism (one connection per process)
+        njobs = 1 if engine == "ray" else (jobs or default_jobs())
+        results = check_many(work, njobs, progress_for, progress_interval())
     except KeyboardInterrupt:  # a second Ctrl-C: quit at once
         sys.exit(EXIT_INTERRUPTED)
     findings, base_doc = [], None

@@ -102,14 +102,18 @@ def fmt_bytes(n: float) -> str:
 
 
 def progress_line(name: str, states: int, transitions: int, depth: int, seconds: float,
-                  queue: int | None = None, rss: int | None = None) -> str:
-    """One line of progress, e.g. ``progress big: 20 s, 1,234,567 states, ...``."""
+                  queue: int | None = None, rss: int | None = None, detail: str | None = None) -> str:
+    """One line of progress, e.g. ``progress big: 20 s, 1,234,567 states, ...``.
+
+    ``detail``: what an engine adds at the end (``--engine ray``: the level,
+    the frontier, the states per shard and their imbalance).
+    """
     from .explore.common import rss_bytes
     rss = rss_bytes() if rss is None else rss
     rate = states / seconds if seconds > 0 else 0.0
     q = "" if queue is None else f", queue {queue:,}"
     return (f"progress {name}: {seconds:.0f} s, {states:,} states, {transitions:,} transitions, "
-            f"depth {depth}{q}, {rate:,.0f} states/s, {fmt_bytes(rss)}")
+            f"depth {depth}{q}, {rate:,.0f} states/s, {fmt_bytes(rss)}" + (f"; {detail}" if detail else ""))
 
 
 class LineProgress:
@@ -122,14 +126,15 @@ class LineProgress:
         self.next = self.every
         self.t0 = time.monotonic()
 
-    def __call__(self, states: int, transitions: int, depth: int, seconds: float, queue: int | None = None) -> None:
+    def __call__(self, states: int, transitions: int, depth: int, seconds: float, queue: int | None = None,
+                 detail: str | None = None) -> None:
         if seconds < self.next:
             return
         while self.next <= seconds:
             self.next += self.every
         try:
             out = self.stream or sys.stderr
-            out.write(progress_line(self.name, states, transitions, depth, seconds, queue) + "\n")
+            out.write(progress_line(self.name, states, transitions, depth, seconds, queue, detail=detail) + "\n")
             out.flush()
         except (OSError, ValueError):  # a closed pipe: stay quiet
             pass

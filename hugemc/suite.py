@@ -97,7 +97,7 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
             raise HugemcError(f"bad value for '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),
                               hint="strategy: bfs or dfs; max_states, max_depth, workers: positive integers; "
                                    "time_limit: seconds; max_memory: like \"4G\"; coverage_fatal, por, symmetry: "
-                                   "true/false; store: memory, disk or hash-compact; engine: auto, compiled or python") \
+                                   "true/false; store: memory, disk or hash-compact; engine: auto, compiled, python or ray") \
                 from None
         out[k] = v
     return out

@@ -38,10 +38,7 @@ depends on (:func:`model_key`), so a model compiles once per machine.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import re
-import sys
 import tempfile
 import time
 from pathlib import Path
