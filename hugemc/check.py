@@ -48,6 +48,7 @@ class CheckOptions:
 
 STORES = ("memory", "disk", "hash-compact")
 ENGINES = ("auto", "compiled", "python", "ray")
+AUTO_DELAY = 1.0    # --engine auto: seconds of Python search before the compiled engine is built
 DETACH_AFTER = 3.0  # seconds of Python search after which an unfinished compiled engine is built for next time
 
 
@@ -222,7 +223,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         else:
             phase[0] = "compiling"
             from .backend.jit import Build, JitUnavailable
-            build = Build(model)
+            build = Build(model, delay=0.0 if engine == "compiled" else AUTO_DELAY)
             if build.error:
                 engine, engine_note, build = "python", f"Python engine (no compiled engine: {build.error})", None
             elif engine == "compiled" or build.result is not None:
@@ -253,7 +254,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
             try:
                 raw = bfs(model, limits, progress, upgrade=build)
             finally:
-                if time.monotonic() - t_search >= DETACH_AFTER:
+                if build.proc is not None and time.monotonic() - t_search >= DETACH_AFTER:
                     build.detach()  # a search this long is worth compiled next time
                 else:
                     build.cancel()

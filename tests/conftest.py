@@ -26,6 +26,9 @@ settings.load_profile(os.environ.get("HUGEMC_HYPOTHESIS_PROFILE", "ci" if os.env
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
+# the compiled engine's C is built without optimisation in tests (its meaning is the same, the build quicker)
+os.environ.setdefault("HUGEMC_CC_OPT", "-O0")
+
 
 def write_scenario(tmp: Path, c_src: str, threads: dict, expect="holds", extra: str = "",
                    defines: dict | None = None, name="s") -> Path:

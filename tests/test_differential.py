@@ -48,7 +48,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hugemc.backend import compile_program
-from hugemc.check import check_scenario
+from hugemc.backend.jit import jit_model
+from hugemc.check import CheckOptions, check_scenario
+from hugemc.explore.compiled import compiled_bfs
 from hugemc.diagnostics import HugemcError
 from hugemc.explore import bfs, dfs
 from hugemc.lang import build_program
@@ -70,20 +72,39 @@ brute = _load_brute()
 Spec = brute.Spec
 
 
+def summary(r, model) -> dict:
+    """Everything a raw search result says (the engines must agree on all of it)."""
+    return {"states": r.states, "transitions": r.transitions, "depth": r.depth, "complete": r.complete,
+            "violations": {k: (f.kind, f.message, f.path, f.thread) for k, f in r.violations.items()},
+            "reached": {k: f.path for k, f in r.reached.items()},
+            "warnings": {k: f.path for k, f in r.warnings.items()},
+            "node_hits": model.coverage.node_hits(), "step_hits": model.coverage.step_hits()}
+
+
 # ---------------------------------------------------------------------------
 # running both sides and comparing
 # ---------------------------------------------------------------------------
 
 def run_hugemc(spec: Spec, folder: Path):
-    """hugemc's BFS and DFS results, and the checked scenario (BFS, replayed traces)."""
+    """hugemc's BFS and DFS results, and the checked scenario (BFS, replayed traces).
+
+    The BFS runs on both engines, which must agree on everything (states,
+    transitions, every path, coverage); the checked scenario uses the
+    compiled engine.
+    """
     (folder / "m.c").write_text(spec.c_text())
     (folder / "s.toml").write_text(spec.toml_text())
     sc = load_scenario(folder / "s.toml")
     prog = build_program(sc)
     model = compile_program(prog)
     rb = bfs(model)
+    sb = summary(rb, model)  # before the DFS adds to the coverage
     rd = dfs(model)
-    checked = check_scenario(folder / "s.toml")
+    model2 = compile_program(prog)
+    rc = compiled_bfs(model2, jit_model(model2))
+    assert sb == summary(rc, model2), \
+        "the compiled engine disagrees with the Python engine\n" + spec.c_text() + spec.toml_text()
+    checked = check_scenario(folder / "s.toml", CheckOptions(engine="compiled"))
     assert checked.verdict != "error", checked.error
     return rb, rd, checked
 

@@ -22,8 +22,10 @@ exactly the semantics of the interpreter. Anything outside the subset raises
 from __future__ import annotations
 
 import ast
+import re
 
 NONE = "HM_NONE"
+_ALWAYS = re.compile(r"[sn]_\d+|_n|_cap|_choice|_sc\d+")  # parameters and names defined by the wrappers
 
 
 class Untranslatable(Exception):
@@ -153,7 +155,11 @@ class CTranslator:
         if isinstance(e, ast.Name):
             if e.id in ("True", "False"):
                 return "1" if e.id == "True" else "0"
-            return self.name(e.id)
+            nm = self.name(e.id)
+            if nm not in self.locals and not _ALWAYS.fullmatch(e.id) and e.id not in self.tables:
+                # not assigned before this read: in Python a NameError (the step is redone), here a failure
+                return "({ goto fail; (int64_t)0; })"
+            return nm
         if isinstance(e, ast.NamedExpr):
             return f"({self.target(e.target)} = {self.expr(e.value)})"
         if isinstance(e, ast.BinOp):

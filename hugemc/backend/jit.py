@@ -523,17 +523,38 @@ class JitModel:
 
 
 def _compiler() -> str | None:
+    """The C compiler: ``HUGEMC_CC`` if set (only it), else ``CC``, gcc, cc or clang, the first found."""
     import shutil
-    for cc in (os.environ.get("CC"), "gcc", "cc", "clang"):
+    only = os.environ.get("HUGEMC_CC")
+    for cc in ([only] if only else [os.environ.get("CC"), "gcc", "cc", "clang"]):
         if cc and shutil.which(cc):
             return cc
     return None
 
 
+def _opt_level(src: str) -> str:
+    """``HUGEMC_CC_OPT`` (e.g. -O0 for quick test builds), else -O2, or -O1 for a large source."""
+    return os.environ.get("HUGEMC_CC_OPT") or ("-O2" if len(src) < 400_000 else "-O1")
+
+
+_GEN_DIGEST: list[str] = []
+
+
+def _generator_digest() -> str:
+    """A hash of the generators' own code: a changed generator never reuses an old build."""
+    if not _GEN_DIGEST:
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for f in ("jit.py", "ctrans.py", "compile.py"):
+            h.update((here / f).read_bytes())
+        _GEN_DIGEST.append(h.hexdigest())
+    return _GEN_DIGEST[0]
+
+
 def model_key(model: Model, cc: str) -> str:
     """The cache key of ``model``'s compiled engine: everything the generated C depends on."""
     p = model.program
-    parts = [JIT_VERSION, cc, model.source, repr(model.layout), repr(p.slots), repr(p.tables),
+    parts = [JIT_VERSION, _generator_digest(), cc, os.environ.get("HUGEMC_CC_OPT", ""), model.source, repr(model.layout), repr(p.slots), repr(p.tables),
              repr([(t.name, t.pc_slot, t.locals, t.nodes) for t in p.threads]),
              repr([(q.name, q.kind, q.routine) for q in p.properties]), repr(p.fatal_warnings)]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
@@ -556,12 +577,15 @@ def _start_build(model: Model, cc: str, d: Path, name: str) -> int:
     c, tmp, pend = d / f".{name}.{tag}.c", d / f".{name}.{tag}.so", d / f".{name}.{tag}.json"
     c.write_text(src)
     pend.write_text(json.dumps(info))
-    opt = "-O2" if len(src) < 400_000 else "-O1"
+    opt = _opt_level(src)
+    if opt not in ("-O0", "-O1", "-O2", "-O3", "-Os"):
+        raise JitUnavailable(f"HUGEMC_CC_OPT must be one of -O0 -O1 -O2 -O3 -Os, not {opt!r}")
     q = shlex.quote
     script = (f"{q(cc)} {opt} -fwrapv -fno-strict-aliasing -shared -fPIC -w -o {q(str(tmp))} {q(str(c))} "
               f"2> {q(str(c))}.err && mv -f {q(str(tmp))} {q(str(d / (name + '.so')))} && "
               f"mv -f {q(str(pend))} {q(str(d / (name + '.json')))}; rc=$?; "
-              f"rm -f {q(str(c))} {q(str(tmp))} {q(str(pend))}; exit $rc")
+              f"if [ $rc = 0 ]; then rm -f {q(str(c))}.err; else mv -f {q(str(c))}.err "
+              f"{q(str(d / (name + '.err')))}; fi; rm -f {q(str(c))} {q(str(tmp))} {q(str(pend))}; exit $rc")
     proc = subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc.pid
@@ -596,9 +620,12 @@ class Build:
     the next run.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, delay: float = 0.0) -> None:
+        """Look in the cache; else start building, at once or, with ``delay``, at the first
+        :meth:`poll` that many seconds later (a search that ends sooner never pays for a build)."""
         self.model = model
         self.t0 = time.monotonic()
+        self.delay = delay
         self.proc = None
         self.pgid: int | None = None
         self.error: str | None = None
@@ -609,10 +636,17 @@ class Build:
             return
         self.dir = cache_dir()
         self.name = f"hm_{model_key(model, cc)}"
+        self.cc = cc
         if (self.dir / f"{self.name}.json").exists():
             self.result = _load(model, self.dir, self.name, time.monotonic() - self.t0, True)
             return
+        if delay <= 0:
+            self._start()
+
+    def _start(self) -> None:
         import multiprocessing as mp
+        model, cc = self.model, self.cc
+        self.t0 = time.monotonic()
         ctx = mp.get_context("fork")
         self.conn, child = ctx.Pipe(duplex=False)
         self.proc = ctx.Process(target=_child, args=(model, cc, self.dir, self.name, child), daemon=True)
@@ -621,8 +655,12 @@ class Build:
 
     def poll(self) -> JitModel | None:
         """The engine if it is ready (None: not yet, or it failed: see ``error``)."""
-        if self.result is not None or self.error is not None or self.proc is None:
+        if self.result is not None or self.error is not None:
             return self.result
+        if self.proc is None:
+            if time.monotonic() - self.t0 < self.delay:
+                return None
+            self._start()
         if self.pgid is None:
             if not self.conn.poll():
                 if not self.proc.is_alive():
@@ -641,13 +679,21 @@ class Build:
             os.kill(self.pgid, 0)  # the compiler's shell (not our child: it outlives the generator)
         except ProcessLookupError:
             if not (self.dir / f"{self.name}.json").exists():
-                self.error = "the C compiler failed"
+                err = self.dir / f"{self.name}.err"
+                try:
+                    first = next((ln for ln in err.read_text(errors="replace").splitlines() if "error" in ln), "")
+                    err.unlink()
+                except OSError:
+                    first = ""
+                self.error = "the C compiler failed" + (f": {first.strip()[-160:]}" if first else "")
         except OSError:
             pass
         return None
 
     def wait(self) -> JitModel:
         """Wait for the engine (raises :class:`JitUnavailable` if it cannot be made)."""
+        if self.proc is None and self.result is None and self.error is None:
+            self._start()
         while self.poll() is None and self.error is None:
             time.sleep(0.05)
         if self.result is None:

@@ -1,0 +1,138 @@
+"""The compiled engine agrees with the Python engine, state for state.
+
+Each shipped example, and the takeover of a running Python search, must give
+exactly the Python BFS's result: states, transitions, depth, completeness,
+every violation with the same path of states (so the same shortest
+counterexample), the same reached properties and warnings, and the same
+coverage (hits per node and per step). Random programs are compared in
+tests/test_differential.py, which runs both engines too.
+
+The C is built with -O0 here (HUGEMC_CC_OPT, set in conftest.py): what is
+tested is the generated code's meaning, the same at every level.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hugemc.backend import compile_program
+from hugemc.backend.jit import Build, JitUnavailable, jit_model
+from hugemc.check import CheckOptions, check_scenario
+from hugemc.explore import Limits, bfs
+from hugemc.explore.compiled import compiled_bfs
+from hugemc.lang import build_program
+from hugemc.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
+BIG = {"seed-merged-contended"}  # minutes of Python BFS in CI: compared in the bench instead
+
+
+def summary(r, model) -> dict:
+    """Everything a search result says, in comparable form."""
+    return {
+        "states": r.states, "transitions": r.transitions, "depth": r.depth, "complete": r.complete,
+        "limit": r.limit,
+        "violations": {k: (f.kind, f.message, f.path, f.thread) for k, f in r.violations.items()},
+        "reached": {k: f.path for k, f in r.reached.items()},
+        "warnings": {k: f.path for k, f in r.warnings.items()},
+        "node_hits": model.coverage.node_hits(), "step_hits": model.coverage.step_hits(),
+    }
+
+
+def both(path: Path, limits: Limits = Limits()):
+    prog = build_program(load_scenario(path))
+    m1, m2 = compile_program(prog), compile_program(prog)
+    r1 = bfs(m1, limits)
+    jm = jit_model(m2)
+    r2 = compiled_bfs(m2, jm, limits)
+    return summary(r1, m1), summary(r2, m2), jm
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.stem not in BIG], ids=lambda p: p.stem)
+def test_example_agrees(path):
+    a, b, jm = both(path)
+    assert a == b, f"{path.stem}: the engines disagree ({jm.describe()})"
+
+
+def test_goto_compiled_steps_agree():
+    """A model whose large steps are compiled node by node (loops over pages with branches inside)."""
+    a, b, jm = both(ROOT / "examples" / "hugetlb-pool-speculative.toml")
+    assert jm.info["cfg_steps"] > 0 and not jm.info["fallback_steps"]
+    assert a == b
+
+
+@pytest.mark.parametrize("limits", [Limits(max_states=100), Limits(max_depth=7), Limits(max_depth=1)],
+                         ids=["max_states", "max_depth", "depth1"])
+def test_limits_agree(limits):
+    a, b, _ = both(ROOT / "examples" / "dissolve-2021-race.toml", limits)
+    assert not a["complete"] and a == b
+
+
+class _Later:
+    """A build that becomes ready after some polls (to test the takeover mid-search)."""
+
+    def __init__(self, jm, after: int) -> None:
+        self.jm, self.after, self.result = jm, after, None
+
+    def poll(self):
+        self.after -= 1
+        if self.after <= 0:
+            self.result = self.jm
+        return self.result
+
+
+@pytest.mark.parametrize("after", [1, 4, 12])
+def test_takeover_mid_search(after):
+    """The Python engine starts; the compiled one takes over between two batches: same result."""
+    path = ROOT / "examples" / "dissolve-2021-race.toml"
+    prog = build_program(load_scenario(path))
+    m1, m2 = compile_program(prog), compile_program(prog)
+    a = summary(bfs(m1), m1)
+    later = _Later(jit_model(m2), after)
+    b = summary(bfs(m2, upgrade=later), m2)
+    assert later.result is not None  # it did take over
+    assert a == b
+
+
+def test_cache_hit_and_key():
+    path = ROOT / "examples" / "seed-merged.toml"
+    prog = build_program(load_scenario(path))
+    jit_model(compile_program(prog))
+    again = Build(compile_program(prog))
+    assert again.result is not None and again.result.cached  # from the cache, at once
+
+
+def test_check_uses_and_reports_the_engine(tmp_path):
+    r = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(engine="compiled"))
+    assert r.ok and r.stats.engine == "compiled" and "compiled engine" in r.stats.engine_note
+    p = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(engine="python"))
+    assert p.stats.engine == "python"
+    assert [(v.property, len(v.trace.steps)) for v in r.violations] == \
+        [(v.property, len(v.trace.steps)) for v in p.violations]
+    d = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(strategy="dfs"))
+    assert d.stats.engine == "python" and "DFS" in d.stats.engine_note
+
+
+def test_no_compiler_falls_back(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUGEMC_CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.setenv("HUGEMC_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(JitUnavailable):
+        jit_model(compile_program(build_program(load_scenario(ROOT / "examples" / "seed-merged.toml"))))
+    r = check_scenario(ROOT / "examples" / "seed-merged.toml", CheckOptions(engine="compiled"))
+    assert r.ok and r.stats.engine == "python" and "no C compiler" in r.stats.engine_note
+
+
+def test_compile_error_is_not_a_crash(monkeypatch, tmp_path):
+    """A C compiler that fails: the Python engine checks the scenario, and says why."""
+    cc = tmp_path / "badcc"
+    cc.write_text("#!/bin/sh\necho 'broken compiler' >&2\nexit 1\n")
+    cc.chmod(0o755)
+    monkeypatch.setenv("HUGEMC_CC", str(cc))
+    monkeypatch.setenv("HUGEMC_CACHE_DIR", str(tmp_path / "cache"))
+    r = check_scenario(ROOT / "examples" / "seed-merged.toml", CheckOptions(engine="compiled"))
+    assert r.ok and r.stats.engine == "python" and "compiler failed" in r.stats.engine_note
+    assert os.listdir(tmp_path / "cache") == [] or all(not f.endswith(".so") for f in os.listdir(tmp_path / "cache"))
