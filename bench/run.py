@@ -207,18 +207,22 @@ def rss_now() -> int:
 
 
 VARIANTS = {
-    "bfs": "hugemc",
+    "bfs": "hugemc",                 # the default engine: compiled (generated C)
+    "python": "hugemc-python",       # the reference engine
     "por": "hugemc --por",
     "symmetry": "hugemc --symmetry",
     "workers2": "hugemc --workers 2",
 }
 
 
-def search(model, variant: str = "bfs"):
+def search(model, variant: str = "bfs", jm=None):
     """The exhaustive search every hugemc measurement runs (the one place it is called)."""
     from hugemc.explore import bfs
     from hugemc.explore.parallel import parallel_bfs
     from hugemc.explore.reduce import Reduction
+    if variant == "bfs":
+        from hugemc.explore.compiled import compiled_bfs
+        return compiled_bfs(model, jm)
     if variant == "workers2":
         return parallel_bfs(model, workers=2)
     if variant in ("por", "symmetry"):
@@ -239,9 +243,16 @@ def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "
             shutil.copy(f, Path(d) / f.name)
         p.write_text(text)
         model = compile_program(build_program(load_scenario(p)))
+        jm, compile_secs = None, 0.0
+        if variant == "bfs":  # built into a fresh cache: the compilation is measured, not looked up
+            from hugemc.backend.jit import jit_model
+            os.environ["HUGEMC_CACHE_DIR"] = str(Path(d) / "cache")
+            t0 = time.perf_counter()
+            jm = jit_model(model)
+            compile_secs = time.perf_counter() - t0
         base = rss_now()
         t0 = time.perf_counter()
-        r = search(model, variant)
+        r = search(model, variant, jm)
         secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     violations = sorted(r.violations)
@@ -251,7 +262,8 @@ def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "
     verdict = ("violated" if violations else "incomplete" if not complete
                else "unreached" if unreached else "holds")
     return {"tool": VARIANTS[variant], "family": family, "size": list(size), "states": r.states,
-            "transitions": r.transitions, "seconds": secs,
+            "transitions": r.transitions, "seconds": secs, "compile_seconds": compile_secs,
+            "store_bytes": r.store_bytes,
             "states_per_second": r.states / secs if secs else 0.0, "peak_rss": peak,
             "bytes_per_state": max(peak - base, 0) / max(r.states, 1),
             "store_bytes_per_state": r.store_bytes / max(r.states, 1), "reduction": r.reduction,
@@ -349,8 +361,8 @@ def measure_hugemc(n: int, m: int, bug: bool = False) -> dict:
 
 SPIN_VARIANTS = {
     "noreduce": ("spin", "refcount.pml", ["-DNOREDUCE"]),
-    "por": ("spin POR", "refcount.pml", []),
-    "steps": ("spin, hugemc's steps", "refcount_steps.pml", ["-DNOREDUCE"]),
+    "por": ("spin-por", "refcount.pml", []),
+    "steps": ("spin-steps", "refcount_steps.pml", ["-DNOREDUCE"]),  # hugemc's atomicity: the same states
 }
 
 
@@ -367,9 +379,11 @@ def measure_spin(n: int, m: int, bug: bool = False, variant: str = "noreduce") -
     with tempfile.TemporaryDirectory() as d:
         shutil.copy(HERE / model, Path(d) / model)
         defs = [f"-DN={n}", f"-DM={m}"] + (["-DBUG"] if bug else [])
+        t0 = time.perf_counter()
         subprocess.run(["spin", *defs, "-a", model], cwd=d, check=True, capture_output=True)
         subprocess.run(["gcc", "-O2", "-DSAFETY", "-DBFS", *flags, f"-DMEMLIM={PAN_MEMLIM_MB}", "-o", "pan", "pan.c"],
                        cwd=d, check=True, capture_output=True)
+        compile_secs = time.perf_counter() - t0
         t0 = time.perf_counter()
         p = subprocess.run(["./pan", "-m40000000", "-w25"], cwd=d, capture_output=True, text=True)
         wall = time.perf_counter() - t0
@@ -383,7 +397,8 @@ def measure_spin(n: int, m: int, bug: bool = False, variant: str = "noreduce") -
     secs = num(r"pan: elapsed time ([\d.e+-]+) seconds", wall) or wall
     mem_states = num(r"([\d.]+)\s+actual memory usage for states") or num(r"([\d.]+)\s+memory usage for states")
     total = num(r"([\d.]+)\s+total actual memory usage")
-    return {"tool": label, "states": states, "transitions": trans, "seconds": secs,
+    return {"tool": label, "states": states, "transitions": trans, "seconds": secs, "compile_seconds": compile_secs,
+            "store_bytes": int(mem_states * 1048576),
             "states_per_second": states / secs if secs else 0.0, "peak_rss": total * 1048576,
             "bytes_per_state": mem_states * 1048576 / max(states, 1),
             "errors": int(num(r"errors: (\d+)"))}
@@ -430,8 +445,9 @@ def verdict_line(results: list[tuple[tuple, dict]]) -> str:
 
 
 TARGET = (4, 3)  # refcount at about 1.5 million states: the speed and memory targets (hugemc only)
-HUGEMC_ROWS = {"refcount": ["bfs", "workers2", "por"], "seed": ["bfs", "workers2", "por", "symmetry"],
-               "gigantic": ["bfs", "workers2", "por", "symmetry"]}
+HUGEMC_ROWS = {"refcount": ["bfs", "python", "por"], "seed": ["bfs", "python", "por", "symmetry"],
+               "gigantic": ["bfs", "python", "por", "symmetry"]}
+TARGETS = [(4, 3), (5, 3)]  # larger refcount sizes: hugemc (compiled) and SPIN on refcount_steps.pml only
 
 
 def _factor(a: dict, b: dict, key: str = "states") -> str:
@@ -445,43 +461,65 @@ def run_family(family: str, sizes: list[tuple], target: bool = False) -> dict:
     axes = AXES[family]
     rows = [TABLE_HEAD.format(axes=axes), "|---|---|---|---|---|---|---|---|---|"]
     if family == "refcount":
-        ratios = [f"| {axes} | states/s hugemc/SPIN | bytes/state hugemc/SPIN | states hugemc/SPIN | "
-                  "SPIN POR factor | hugemc POR factor | states hugemc/SPIN-POR | 2 workers speed-up | "
-                  "states = SPIN on refcount_steps.pml |", "|---|---|---|---|---|---|---|---|---|"]
+        ratios = [f"| {axes} | states/s hugemc/SPIN-steps | end-to-end speed hugemc/SPIN-steps (compiling included) | "
+                  "states/s hugemc/SPIN | SPIN POR factor | hugemc POR factor | compiled/python | "
+                  "states = SPIN-steps |", "|---|---|---|---|---|---|---|---|"]
     else:
-        ratios = [f"| {axes} | POR factor | symmetry factor | 2 workers speed-up |", "|---|---|---|---|"]
+        ratios = [f"| {axes} | POR factor | symmetry factor | compiled/python states/s |", "|---|---|---|---|"]
     results = []
+    json_rows: list[dict] = []
     print(f"## {TITLES[family]}", flush=True)
-    plan = [(s, False) for s in sizes] + ([(TARGET, True)] if target and family == "refcount" else [])
-    for size, hugemc_only in plan:
-        label = size_label(size) + (" (target)" if hugemc_only else "")
-        hs = {v: run_child("hugemc", family, size, v) for v in HUGEMC_ROWS[family]}
+    plan = [(s, False) for s in sizes] + ([(t, True) for t in TARGETS] if target and family == "refcount" else [])
+    for size, big in plan:
+        label = size_label(size) + (" (target)" if big else "")
+        hs = {v: run_child("hugemc", family, size, v) for v in (["bfs"] if big else HUGEMC_ROWS[family])}
         h = hs["bfs"]
         results.append((size, h))
         new_rows = [fmt_row(label, x) for x in hs.values()]
-        speed = _factor(hs["workers2"], h, "states_per_second")
+        json_rows.extend(_json_row(family, size, x) for x in hs.values())
+        speed = _factor(h, hs["python"], "states_per_second") if "python" in hs else ""
         if family == "refcount":
-            if hugemc_only:
-                ss = {}
-            else:
-                ss = {v: run_child("spin", family, size, v) for v in SPIN_VARIANTS}
-                new_rows += [fmt_row(label, x) for x in ss.values()]
+            ss = {v: run_child("spin", family, size, v) for v in (["steps"] if big else SPIN_VARIANTS)}
+            new_rows += [fmt_row(label, x) for x in ss.values()]
+            json_rows.extend(_json_row(family, size, x) for x in ss.values())
+            if big:
+                ratios.append(_steps_ratio(label, h, ss["steps"]) + " | | | | "
+                              f"{'yes' if ss['steps'].get('states') == h.get('states') else 'no'} |")
+                rows += new_rows
+                print("\n".join(new_rows), flush=True)
+                continue
             s, sp, st = ss.get("noreduce", {}), ss.get("por", {}), ss.get("steps", {})
-            if s and "error" not in h and "error" not in s and s["states_per_second"] and s["bytes_per_state"]:
-                exact = ("yes" if st.get("states") == h["states"] else f"no ({st.get('states')})") \
-                    if "error" not in st else st["error"]
-                ratios.append(f"| {label} | {h['states_per_second'] / s['states_per_second']:.2f} | "
-                              f"{h['bytes_per_state'] / s['bytes_per_state']:.2f} | {h['states'] / s['states']:.4f} | "
-                              f"{_factor(s, sp)} | {_factor(h, hs['por'])} | {_factor(h, sp, 'states')} | "
-                              f"{speed} | {exact} |")
-            else:
-                ratios.append(f"| {label} | | | | | {_factor(h, hs['por'])} | | {speed} | |")
+            exact = ("yes" if st.get("states") == h.get("states") else f"no ({st.get('states')})") \
+                if "error" not in st else st["error"]
+            ratios.append(_steps_ratio(label, h, st) + f" | {_factor(h, s, 'states_per_second')} | "
+                          f"{_factor(s, sp)} | {_factor(h, hs['por'])} | {speed} | {exact} |")
         else:
             ratios.append(f"| {label} | {_factor(h, hs['por'])} | {_factor(h, hs['symmetry'])} | {speed} |")
         rows += new_rows
         print("\n".join(new_rows), flush=True)
     ok = all(h.get("verdict") == "holds" for _, h in results)
-    return {"rows": rows, "ratios": ratios, "verdict": verdict_line(results), "ok": ok, "results": results}
+    return {"rows": rows, "ratios": ratios, "verdict": verdict_line(results), "ok": ok, "results": results,
+            "json": json_rows}
+
+
+def _steps_ratio(label: str, h: dict, st: dict) -> str:
+    """'| size | states/s ratio | end-to-end ratio' of hugemc against SPIN on refcount_steps.pml."""
+    if "error" in h or "error" in st or not st.get("seconds"):
+        return f"| {label} | | "
+    e2e = (st["seconds"] + st.get("compile_seconds", 0)) / max(h["seconds"] + h.get("compile_seconds", 0), 1e-9)
+    return f"| {label} | {_factor(h, st, 'states_per_second')} | {e2e:.2f}"
+
+
+def _json_row(family: str, size: tuple, r: dict) -> dict:
+    """One measurement as a --json row (the search alone in 'seconds'; the compilation apart)."""
+    row = {"family": family, "size": size_label(size), "tool": r.get("tool")}
+    if "error" in r:
+        row["error"] = r["error"]
+        return row
+    row.update({"states": r["states"], "transitions": r["transitions"], "seconds": round(r["seconds"], 4),
+                "compile_seconds": round(r.get("compile_seconds", 0.0), 4),
+                "peak_rss_bytes": int(r["peak_rss"]), "store_bytes": int(r.get("store_bytes", 0))})
+    return row
 
 
 def machine() -> str:
@@ -542,6 +580,9 @@ def main() -> int:
     ap.add_argument("--seed-sizes", help="seed sizes, comma-separated RxP (readers x pages, P even), e.g. 2x4,3x6")
     ap.add_argument("--gigantic-sizes", help="gigantic sizes, comma-separated T (tail pages: 1, 3, 7 or 15)")
     ap.add_argument("--smoke", action="store_true", help="the smallest size of each family only")
+    ap.add_argument("--big", action="store_true",
+                    help="also the refcount target sizes 4x3 and 5x3 (hugemc and SPIN on refcount_steps.pml), "
+                         "which a full run (no size options) includes")
     ap.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md (the sections of the families run)")
     ap.add_argument("--ray", action="store_true",
                     help="measure --engine ray on a local cluster against the number of workers (see above)")
@@ -549,6 +590,9 @@ def main() -> int:
     ap.add_argument("--ray-size", help="--ray: the size (default: seed 4x4, i.e. seed-merged-contended)")
     ap.add_argument("--ray-workers", help="--ray: comma-separated numbers of workers (default 1, 2, 4, ... "
                                           "up to the cores)")
+    ap.add_argument("--json", dest="json_out", metavar="FILE",
+                    help="also write one JSON row per measurement (family, size, tool, states, transitions, "
+                         "seconds, compile_seconds, peak_rss_bytes, store_bytes) to FILE")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -607,7 +651,7 @@ def main() -> int:
         plan[fam] = [min(sizes, key=lambda s: (sum(s), s))] if a.smoke else sizes
     outs = {}
     for fam in families:
-        outs[fam] = run_family(fam, plan[fam], target=not a.smoke and not given["refcount"])
+        outs[fam] = run_family(fam, plan[fam], target=a.big or (not a.smoke and not given["refcount"]))
         print()
     for fam in families:
         print(f"## {TITLES[fam]}\n")
@@ -617,6 +661,8 @@ def main() -> int:
         print("\n" + outs[fam]["verdict"] + "\n")
     if a.write:
         write_results(outs)
+    if a.json_out:
+        Path(a.json_out).write_text(json.dumps([r for fam in families for r in outs[fam]["json"]], indent=1) + "\n")
     return 0 if all(o["ok"] for o in outs.values()) else 1
 
 

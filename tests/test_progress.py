@@ -52,7 +52,7 @@ def test_line_progress_waits_for_its_interval():
 
 
 def test_progress_lines_on_a_pipe(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", CONTENDED, "--max-states", "60000"],
+    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", "--engine", "python", CONTENDED, "--max-states", "60000"],
                        cwd=ROOT, env=env(0.2), capture_output=True, text=True, timeout=300)
     assert r.returncode == 3, r.stdout + r.stderr
     lines = [x for x in r.stderr.splitlines() if x.startswith("progress ")]
@@ -62,7 +62,7 @@ def test_progress_lines_on_a_pipe(tmp_path):
 
 
 def test_progress_per_scenario_with_jobs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", CONTENDED, "examples/lost-update.toml",
+    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", "--engine", "python", CONTENDED, "examples/lost-update.toml",
                         "-j", "2", "--max-states", "60000"],
                        cwd=ROOT, env=env(0.2), capture_output=True, text=True, timeout=300)
     assert r.returncode == 3, r.stdout + r.stderr
@@ -72,7 +72,7 @@ def test_progress_per_scenario_with_jobs(tmp_path):
 def test_ctrl_c_writes_the_reports_and_exits_130(tmp_path):
     out, js, html = tmp_path / "out.txt", tmp_path / "out.json", tmp_path / "out.html"
     with open(out, "w") as fh:
-        p = subprocess.Popen([sys.executable, "-m", "hugemc.cli", "check", CONTENDED, "--json", str(js),
+        p = subprocess.Popen([sys.executable, "-m", "hugemc.cli", "check", "--engine", "python", CONTENDED, "--json", str(js),
                               "--html", str(html)], cwd=ROOT, env=env(0.1), stdout=fh, stderr=subprocess.PIPE,
                              text=True)
         try:
