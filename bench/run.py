@@ -483,7 +483,7 @@ def run_family(family: str, sizes: list[tuple], target: bool = False) -> dict:
             new_rows += [fmt_row(label, x) for x in ss.values()]
             json_rows.extend(_json_row(family, size, x) for x in ss.values())
             if big:
-                ratios.append(_steps_ratio(label, h, ss["steps"]) + " | | | | "
+                ratios.append(_steps_ratio(label, h, ss["steps"]) + " | | | | | "
                               f"{'yes' if ss['steps'].get('states') == h.get('states') else 'no'} |")
                 rows += new_rows
                 print("\n".join(new_rows), flush=True)
