@@ -31,6 +31,7 @@ import numpy as np
 
 from ..backend import Model
 from .common import Checker, Clock, Limits, Progress, SearchResult, peak_rss_bytes
+from .store import StateStore
 
 BATCH = 16384      # states expanded per batch (as the Python engine: the same batches)
 OUTCAP = 4096      # successors of one state the compiled code handles (more: the Python engine's)
@@ -194,14 +195,7 @@ class CompiledSearch:
             start = j + 1
         raise AssertionError(f"state {i} has no parent in level {lv - 1}")
 
-    def path(self, i: int) -> list[int]:
-        """Packed states from an initial state to state ``i`` (the Python engine's path)."""
-        out = []
-        while i >= 0:
-            out.append(self.state(i))
-            i = self.parent(i)
-        out.reverse()
-        return out
+    path = StateStore.path  # the same walk back over state() and parent(): the Python engine's path
 
 
 class _MemoryFull(Exception):
