@@ -223,7 +223,10 @@ def search(model, variant: str = "bfs", jm=None):
     if variant == "bfs":
         from hugemc.explore.compiled import compiled_bfs
         return compiled_bfs(model, jm)
-    if variant == "workers2":
+    if variant == "workers2":  # the compiled engine expanding in 2 threads (the Python engine's processes without one)
+        if jm is not None:
+            from hugemc.explore.compiled import compiled_bfs
+            return compiled_bfs(model, jm, workers=2)
         return parallel_bfs(model, workers=2)
     if variant in ("por", "symmetry"):
         return bfs(model, reduce=Reduction(model, por=variant == "por", symmetry=variant == "symmetry"))
@@ -244,7 +247,7 @@ def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "
         p.write_text(text)
         model = compile_program(build_program(load_scenario(p)))
         jm, compile_secs = None, 0.0
-        if variant == "bfs":  # built into a fresh cache: the compilation is measured, not looked up
+        if variant in ("bfs", "workers2"):  # built into a fresh cache: the compilation is measured, not looked up
             from hugemc.backend.jit import jit_model
             os.environ["HUGEMC_CACHE_DIR"] = str(Path(d) / "cache")
             t0 = time.perf_counter()

@@ -217,7 +217,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
         engine_note = "Ray engine (a breadth-first search over shards)"
     elif engine != "python":
         why_not = ("DFS" if strategy == "dfs" else "--por" if por else "--symmetry" if symmetry else
-                   f"--store {store}" if store != "memory" else "--workers" if workers > 1 else None)
+                   f"--store {store}" if store != "memory" else None)
         if why_not:
             engine, engine_note = "python", f"Python engine ({why_not} runs on it)"
         else:
@@ -226,7 +226,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
             build = Build(model, delay=0.0 if engine == "compiled" else AUTO_DELAY)
             if build.error:
                 engine, engine_note, build = "python", f"Python engine (no compiled engine: {build.error})", None
-            elif engine == "compiled" or build.result is not None:
+            elif engine == "compiled" or build.result is not None or workers > 1:
                 try:
                     jm = build.wait()
                     engine_note = jm.describe()
@@ -247,7 +247,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
             workers = raw.shards
         elif jm is not None:
             from .explore.compiled import compiled_bfs
-            raw = compiled_bfs(model, jm, limits, progress)
+            raw = compiled_bfs(model, jm, limits, progress, workers=workers)
             engine = "compiled"
         elif build is not None:  # the Python engine starts; the compiled one takes over once built
             t_search = time.monotonic()

@@ -236,11 +236,11 @@ def _parse_reports(specs) -> list[tuple[str, str]]:
               help="Where BFS keeps visited states: memory (default), disk (memory-mapped files, for models that "
                    "outgrow RAM) or hash-compact (64-bit hashes: may miss states, so never 'holds').")
 @click.option("--workers", type=int, default=None,
-              help="Processes sharing one BFS (multi-core; default 1).")
+              help="Cores for one BFS (default 1): threads of the compiled engine, else processes.")
 @click.option("--engine", type=click.Choice(["auto", "compiled", "python", "ray"]), default=None,
               help="auto (default): BFS starts in Python while the compiled engine (generated C, cached) is "
                    "built, which then takes over; compiled: build it first; python: the reference engine "
-                   "(DFS, reductions, other stores and --workers run on it); ray: the BFS over shards on a "
+                   "(DFS, reductions and other stores run on it); ray: the BFS over shards on a "
                    "Ray cluster (--workers shards; see docs/distributed.md).")
 @click.option("--address", default=None, metavar="HOST:PORT",
               help="--engine ray: join this Ray cluster (default: $RAY_ADDRESS, else start a local one "

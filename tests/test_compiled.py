@@ -136,3 +136,21 @@ def test_compile_error_is_not_a_crash(monkeypatch, tmp_path):
     r = check_scenario(ROOT / "examples" / "seed-merged.toml", CheckOptions(engine="compiled"))
     assert r.ok and r.stats.engine == "python" and "compiler failed" in r.stats.engine_note
     assert os.listdir(tmp_path / "cache") == [] or all(not f.endswith(".so") for f in os.listdir(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("name", ["dissolve-2021-race", "hugetlb-pool-speculative", "mutant-forget-page",
+                                  "free-pages-2020-leak", "gigantic-2021-blind-store"])
+def test_threads_agree(name):
+    """--workers with the compiled engine: states expanded in two threads, inserted in order: the same result."""
+    prog = build_program(load_scenario(ROOT / "examples" / f"{name}.toml"))
+    m1, m2 = compile_program(prog), compile_program(prog)
+    a = summary(bfs(m1), m1)
+    b = summary(compiled_bfs(m2, jit_model(m2), workers=2), m2)
+    assert a == b
+
+
+def test_workers_use_the_compiled_engine():
+    r = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(workers=2))
+    p = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(engine="python", workers=2))
+    assert r.stats.engine == "compiled" and p.stats.engine == "python" and r.stats.workers == 2
+    assert r.ok and (r.stats.states, r.stats.transitions) == (p.stats.states, p.stats.transitions)

@@ -320,6 +320,52 @@ int64_t hm_find_parent(const int64_t *keys, int64_t lo, int64_t hi, const int64_
     return -1;
 }
 
+/* --workers: expand states lo .. hi-1 (one thread's slice), successors one after another in out (ms[k]: the
+   successors of state lo + k, -1: the Python engine's; pc[k]: its node hits, in pend); stops while at least
+   HM_OUTCAP rows are left; ret: the next state, rows used, node hits used */
+#define HM_OUTCAP 4096
+void hm_expand_range(const int64_t *keys, int64_t lo, int64_t hi, int64_t *out, int32_t *oc, int64_t cap,
+                     int64_t *ms, int64_t *pend, int64_t pcap, int64_t *pc, int64_t *ret) {
+    int64_t n = 0, np = 0, i = lo;
+    for (; i < hi; i++) {
+        if (cap - n < HM_OUTCAP || pcap - np < HM_PEND_MAX)
+            break;
+        int64_t g[HM_G];
+        hm_unpack(keys + i * HM_W, g);
+        hm_npend = 0;
+        int64_t m = hm_expand(g, out + n * HM_W, oc + n, 0, HM_OUTCAP);
+        if (m < 0 || (m == 0 && !hm_done(g))) { ms[i - lo] = -1; pc[i - lo] = 0; continue; }
+        memcpy(pend + np, hm_pend, 8 * hm_npend);
+        ms[i - lo] = m; pc[i - lo] = hm_npend;
+        n += m; np += hm_npend;
+    }
+    ret[0] = i; ret[1] = n; ret[2] = np;
+}
+
+/* --workers: insert the expanded states lo .. hi-1 in order (as hm_batch does); ret: the next state, the
+   state count, why (0 done, 1 the Python engine must expand state `next`, 2 grow first), rows and node hits
+   consumed */
+void hm_merge(int64_t *keys, int64_t kcap, int64_t n, int32_t *table, int64_t size, int64_t lo, int64_t hi,
+              const int64_t *out, const int32_t *oc, const int64_t *ms, const int64_t *pend, const int64_t *pc,
+              int64_t pos, int64_t ppos, int64_t *cov, const int8_t *openp, int64_t *flags, int64_t fcap,
+              int64_t *st, int64_t *ret) {
+    int64_t i = lo, why = 0;
+    for (; i < hi; i++) {
+        int64_t m = ms[i - lo];
+        if (m < 0) { why = 1; break; }
+        if (n + m > kcap || (n + m) * 5 > size * 4 || st[4] + m > fcap) { why = 2; break; }
+        n = hm_insert(keys, n, table, size, out + pos * HM_W, m, openp, flags, st);
+        for (int64_t j = 0; j < m; j++)
+            cov[oc[pos + j]]++;
+        for (int64_t j = 0; j < pc[i - lo]; j++)
+            cov[pend[ppos + j]]++;
+        st[0] += m;
+        pos += m;
+        ppos += pc[i - lo];
+    }
+    ret[0] = i; ret[1] = n; ret[2] = why; ret[3] = pos; ret[4] = ppos;
+}
+
 /* the successors of one state (-1: the Python engine must expand it) */
 int64_t hm_expand_one(const int64_t *row, int64_t *out, int32_t *oc, int64_t cap) {
     hm_npend = 0;
@@ -468,8 +514,9 @@ def generate(model: Model) -> tuple[str, dict]:
         unpack.append("g[0] = 0;")
     gnames = "".join(f"    int64_t vs_{j} = g[{j}]; (void)vs_{j};\n" for j in range(G))
     src = "\n".join([
-        _C_HEAD, f"static uint32_t hm_mark[{total + 1}]; static uint32_t hm_gen;",
-        "#define HM_PEND_MAX (1 << 20)", "static int64_t hm_pend[HM_PEND_MAX]; static int64_t hm_npend;",
+        # per thread of the process: --workers expands in several threads at once
+        _C_HEAD, f"static __thread uint32_t hm_mark[{total + 1}]; static __thread uint32_t hm_gen;",
+        "#define HM_PEND_MAX (1 << 16)", "static __thread int64_t hm_pend[HM_PEND_MAX]; static __thread int64_t hm_npend;",
         f"#define HM_W {W}", f"#define HM_G {G}", f"#define HM_CHECK {1 if checks else 0}",
         f"#define HM_UNPACK {' '.join(unpack)}",
         "\n".join(_c_array(k, v) for k, v in sorted(tables.items())),
@@ -607,6 +654,10 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_find_parent.restype = I
     lib.hm_expand_one.argtypes = [P, P, P, I]
     lib.hm_expand_one.restype = I
+    lib.hm_expand_range.argtypes = [P, I, I, P, P, I, P, P, I, P, P]
+    lib.hm_expand_range.restype = None
+    lib.hm_merge.argtypes = [P, I, I, P, I, I, I, P, P, P, P, P, I, I, P, P, P, I, P, P]
+    lib.hm_merge.restype = None
     return JitModel(model, lib, info, seconds, cached)
 
 

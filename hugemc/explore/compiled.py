@@ -37,6 +37,8 @@ BATCH = 16384      # states expanded per batch (as the Python engine: the same b
 OUTCAP = 4096      # successors of one state the compiled code handles (more: the Python engine's)
 FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
 LOAD = 0.8         # the table grows past this load
+SEG_ROWS = 1 << 16  # --workers: successors one thread expands into one buffer
+SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at least 65,536)
 
 
 class CompiledSearch:
@@ -68,6 +70,7 @@ class CompiledSearch:
         self.errs: list = []
         self.warns: list = []
         self.nbytes = 8 * W
+        self.py_transitions = 0  # successors the Python engine made
         self._update_open()
 
     # -- conversions -------------------------------------------------------------
@@ -195,6 +198,31 @@ class CompiledSearch:
             start = j + 1
         raise AssertionError(f"state {i} has no parent in level {lv - 1}")
 
+    def expand_parallel(self, pool, head: int, end: int, workers: int) -> list[tuple]:
+        """Expand states head .. end-1 in ``workers`` threads; the segments of successors, in state order."""
+        lib, W = self.lib, self.W
+        keys = self.keys
+        step = -(-(end - head) // workers)
+
+        def work(lo: int, hi: int) -> list[tuple]:
+            segs = []
+            while lo < hi:
+                cap = max(SEG_ROWS, OUTCAP)
+                out = np.empty((cap, W), dtype=np.int64)
+                oc = np.empty(cap, dtype=np.int32)
+                ms = np.empty(hi - lo, dtype=np.int64)
+                pc = np.empty(hi - lo, dtype=np.int64)
+                pend = np.empty(SEG_PEND, dtype=np.int64)
+                ret = np.zeros(3, dtype=np.int64)
+                lib.hm_expand_range(_p(keys), lo, hi, _p(out), _p(oc), cap, _p(ms), _p(pend), SEG_PEND, _p(pc),
+                                    _p(ret))
+                nxt = int(ret[0])
+                segs.append((lo, nxt, out, oc, ms, pend, pc))
+                lo = nxt
+            return segs
+        futures = [pool.submit(work, lo, min(lo + step, end)) for lo in range(head, end, step)]
+        return [seg for f in futures for seg in f.result()]
+
     path = StateStore.path  # the same walk back over state() and parent(): the Python engine's path
 
 
@@ -208,7 +236,7 @@ def _p(a: np.ndarray) -> int:
 
 
 def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress | None = None,
-                 resume: dict | None = None) -> SearchResult:
+                 resume: dict | None = None, workers: int = 1) -> SearchResult:
     """Explore every reachable state of ``model`` breadth-first with its compiled engine ``jm``.
 
     The result is the one :func:`hugemc.explore.bfs.bfs` gives: the same
@@ -216,11 +244,19 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     a search the Python engine began (see :func:`hugemc.explore.bfs.bfs`):
     its stored states (``keys``, in discovery order), level ``bounds``,
     ``head``, ``depth``, ``transitions``, ``frontier_only`` and its
-    ``result``, ``checker`` and ``clock``.
+    ``result``, ``checker`` and ``clock``. ``workers`` > 1 expands each batch
+    in that many threads at once (the compiled code runs without the GIL);
+    the successors are then inserted in order by one thread, so states are
+    numbered exactly as with one.
     """
     S = CompiledSearch(model, jm, limits, progress)
     lib, st = S.lib, S.st
     ret = np.zeros(3, dtype=np.int64)
+    ret5 = np.zeros(5, dtype=np.int64)
+    pool = None
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="hugemc-expand")
     errs, warns = S.errs, S.warns
     expand = model.expand
     all_done = model.all_done
@@ -266,30 +302,52 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
                     frontier_only = True
             end = min(head + BATCH, level_end)
             st[2] = 1 if frontier_only else 0
-            i = head
-            while i < end:
-                lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, _p(S.out), _p(S.oc),
-                             OUTCAP, _p(S.cov), _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret))
-                i, S.n, why = (int(x) for x in ret)
+
+            def by_python(i: int) -> None:
+                """The Python engine expands state i (a fault, a warning, no successor, a step not compiled)."""
+                s = S.state(i)
+                res: list[int] = []
+                expand(s, res, errs, warns)
+                if not res and not errs and not all_done(s):
+                    chk.on_deadlock(s, lambda i=i: S.path(i))
+                if errs:
+                    chk.on_errors(errs, lambda i=i: S.path(i))
+                    errs.clear()
+                if warns:
+                    chk.on_warnings(warns, lambda i=i: S.path(i))
+                    warns.clear()
+                S.py_transitions += len(res)
+                S.insert_states(res)
                 S.drain()
-                if why == 1:  # the Python engine expands state i
-                    s = S.state(i)
-                    res: list[int] = []
-                    expand(s, res, errs, warns)
-                    if not res and not errs and not all_done(s):
-                        chk.on_deadlock(s, lambda i=i: S.path(i))
-                    if errs:
-                        chk.on_errors(errs, lambda i=i: S.path(i))
-                        errs.clear()
-                    if warns:
-                        chk.on_warnings(warns, lambda i=i: S.path(i))
-                        warns.clear()
-                    transitions += len(res)
-                    S.insert_states(res)
+
+            if pool is None:
+                i = head
+                while i < end:
+                    lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, _p(S.out),
+                                 _p(S.oc), OUTCAP, _p(S.cov), _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret))
+                    i, S.n, why = (int(x) for x in ret)
                     S.drain()
-                    i += 1
-                elif why == 2 and not S.ensure(OUTCAP):
-                    raise _MemoryFull
+                    if why == 1:
+                        by_python(i)
+                        i += 1
+                    elif why == 2 and not S.ensure(OUTCAP):
+                        raise _MemoryFull
+            else:
+                for seg in S.expand_parallel(pool, head, end, workers):
+                    lo, hi, out, oc, ms, pend, pc = seg
+                    i, pos, ppos = lo, 0, 0
+                    while i < hi:
+                        lib.hm_merge(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, hi, _p(out),
+                                     _p(oc), _p(ms[i - lo:]), _p(pend), _p(pc[i - lo:]), pos, ppos, _p(S.cov),
+                                     _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret5))
+                        nxt, S.n, why, pos, ppos = (int(x) for x in ret5)
+                        i = nxt
+                        S.drain()
+                        if why == 1:
+                            by_python(i)
+                            i += 1
+                        elif why == 2 and not S.ensure(OUTCAP):
+                            raise _MemoryFull
             head = end
             hit = int(st[3])
             st[3] = 0
@@ -298,7 +356,7 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
             elif hit == 1:
                 r.complete, r.limit = False, "max_states"
                 break
-            lim = S.clock.over(S.n, transitions + int(st[0]), depth, S.n - head)
+            lim = S.clock.over(S.n, transitions + S.py_transitions + int(st[0]), depth, S.n - head)
             if lim:
                 r.complete, r.limit = False, lim
                 break
@@ -308,7 +366,9 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     if r.complete and head < S.n:
         r.complete = False
     r.states = S.n
-    r.transitions = transitions + int(st[0])
+    if pool is not None:
+        pool.shutdown()
+    r.transitions = transitions + S.py_transitions + int(st[0])
     r.depth = depth
     r.seconds = S.clock.elapsed()
     r.peak_rss = peak_rss_bytes()
