@@ -2,6 +2,7 @@
 
     python bench/run.py                          # every family at its default sizes
     python bench/run.py --smoke                  # the smallest size of each family (CI runs this; no timing assertion)
+    python bench/run.py --family refcount --sizes 3x3 --big --json rows.json   # against SPIN, up to 5 x 3
     python bench/run.py --family seed,gigantic   # some families only (repeatable)
     python bench/run.py --sizes 3x2,3x3 --write  # refcount at these sizes, and rewrite its part of bench/RESULTS.md
     python bench/run.py --seed-sizes 4x4 --gigantic-sizes 7
@@ -38,16 +39,20 @@ gigantic  T: gigantic prep as merged (GIGANTIC_PREP = 3) of
 
 Without --family, the families run are those whose size option is given, or
 all of them when none is. For each size it prints states, transitions,
-seconds, states/second, peak RSS, bytes per stored state (process growth) and
-the exact bytes per state of the state store, for hugemc (BFS, every state
-kept with what trace reconstruction needs), hugemc --workers 2, hugemc --por
-and (seed, gigantic) hugemc --symmetry, and, for refcount, for SPIN's compiled
-verifier on refcount.pml without and with partial-order reduction and on
-refcount_steps.pml (hugemc's atomicity: the same state count). Then the
-ratios hugemc/SPIN, each tool's reduction factors and the multi-core
-speed-up. A full run (no size options) adds the target row: refcount 4 x 3,
-about 1.5 million states, hugemc only. SPIN has no Promela model of seed and
-gigantic: those rows have no SPIN peer.
+seconds (the search alone), states/second, peak RSS, bytes per stored state
+(process growth) and the exact bytes per state of the state store, for
+hugemc (the default, compiled engine; its build, into an empty cache, is
+timed apart as compile_seconds), hugemc-python (the reference engine),
+hugemc --por and (seed, gigantic) hugemc --symmetry, and, for refcount, for
+SPIN's compiled verifier on refcount.pml without (spin) and with (spin-por)
+partial-order reduction and on refcount_steps.pml (spin-steps: hugemc's
+atomicity, the same state count; its gcc time is its compile_seconds). Then
+the ratios: states/s and end-to-end speed of hugemc against spin-steps, the
+reduction factors, compiled against Python. A full run (no size options), or
+--big, adds the target rows: refcount 4 x 3 (1.5 million states) and 5 x 3
+(56 million), hugemc and spin-steps. --json FILE writes one row per
+measurement. SPIN has no Promela model of seed and gigantic: those rows have
+no SPIN peer.
 --ray measures the sharded search (`--engine ray`) instead: one family size
 (`--ray-family`, `--ray-size`, default seed 4x4, the 366,988 states of
 examples/seed-merged-contended.toml) on a local Ray cluster with 1, 2, ...
