@@ -745,7 +745,10 @@ class Build:
         """Wait for the engine (raises :class:`JitUnavailable` if it cannot be made)."""
         if self.proc is None and self.result is None and self.error is None:
             self._start()
+        from ..progress import interrupted
         while self.poll() is None and self.error is None:
+            if interrupted():  # Ctrl-C: the search stops at once anyway (the build finishes for next time)
+                raise JitUnavailable("interrupted")
             time.sleep(0.05)
         if self.result is None:
             raise JitUnavailable(self.error or "unknown")
