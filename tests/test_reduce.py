@@ -33,7 +33,7 @@ VARIANTS = {
     "symmetry": dict(symmetry=True),
     "por+symmetry": dict(por=True, symmetry=True),
     "dfs+por": dict(strategy="dfs", por=True),
-    "workers": dict(workers=2),
+    "workers": dict(workers=2, engine="python"),  # the processes of the Python engine (threads: test_compiled)
     "workers+por+symmetry": dict(workers=2, por=True, symmetry=True),
     "disk": dict(store="disk"),
 }
