@@ -320,18 +320,23 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
                 S.insert_states(res)
                 S.drain()
 
+            def settle(i: int, why: int) -> int:
+                """After the compiled code stopped at state i: check flagged states, do what it asked; the next state."""
+                S.drain()
+                if why == 1:
+                    by_python(i)
+                    return i + 1
+                if why == 2 and not S.ensure(OUTCAP):
+                    raise _MemoryFull
+                return i
+
             if pool is None:
                 i = head
                 while i < end:
                     lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, _p(S.out),
                                  _p(S.oc), OUTCAP, _p(S.cov), _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret))
                     i, S.n, why = (int(x) for x in ret)
-                    S.drain()
-                    if why == 1:
-                        by_python(i)
-                        i += 1
-                    elif why == 2 and not S.ensure(OUTCAP):
-                        raise _MemoryFull
+                    i = settle(i, why)
             else:
                 for seg in S.expand_parallel(pool, head, end, workers):
                     lo, hi, out, oc, ms, pend, pc = seg
@@ -340,14 +345,8 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
                         lib.hm_merge(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, hi, _p(out),
                                      _p(oc), _p(ms[i - lo:]), _p(pend), _p(pc[i - lo:]), pos, ppos, _p(S.cov),
                                      _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret5))
-                        nxt, S.n, why, pos, ppos = (int(x) for x in ret5)
-                        i = nxt
-                        S.drain()
-                        if why == 1:
-                            by_python(i)
-                            i += 1
-                        elif why == 2 and not S.ensure(OUTCAP):
-                            raise _MemoryFull
+                        i, S.n, why, pos, ppos = (int(x) for x in ret5)
+                        i = settle(i, why)
             head = end
             hit = int(st[3])
             st[3] = 0
