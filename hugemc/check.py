@@ -216,7 +216,7 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
     if engine == "ray":
         engine_note = "Ray engine (a breadth-first search over shards)"
     elif engine != "python":
-        why_not = ("DFS" if strategy == "dfs" else "--por" if por else "--symmetry" if symmetry else
+        why_not = ("DFS" if strategy == "dfs" else "--por" if por else
                    f"--store {store}" if store != "memory" else None)
         if why_not:
             engine, engine_note = "python", f"Python engine ({why_not} runs on it)"
@@ -247,12 +247,12 @@ def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOp
             workers = raw.shards
         elif jm is not None:
             from .explore.compiled import compiled_bfs
-            raw = compiled_bfs(model, jm, limits, progress, workers=workers)
+            raw = compiled_bfs(model, jm, limits, progress, workers=workers, reduce=reduce)
             engine = "compiled"
         elif build is not None:  # the Python engine starts; the compiled one takes over once built
             t_search = time.monotonic()
             try:
-                raw = bfs(model, limits, progress, upgrade=build)
+                raw = bfs(model, limits, progress, upgrade=build, reduce=reduce)
             finally:
                 if build.proc is not None and time.monotonic() - t_search >= DETACH_AFTER:
                     build.detach()  # a search this long is worth compiled next time

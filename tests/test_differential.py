@@ -51,6 +51,7 @@ from hugemc.backend import compile_program
 from hugemc.backend.jit import jit_model
 from hugemc.check import CheckOptions, check_scenario
 from hugemc.explore.compiled import compiled_bfs
+from hugemc.explore.reduce import Reduction
 from hugemc.diagnostics import HugemcError
 from hugemc.explore import bfs, dfs
 from hugemc.lang import build_program
@@ -104,6 +105,13 @@ def run_hugemc(spec: Spec, folder: Path):
     rc = compiled_bfs(model2, jit_model(model2))
     assert sb == summary(rc, model2), \
         "the compiled engine disagrees with the Python engine\n" + spec.c_text() + spec.toml_text()
+    m3, m4 = compile_program(prog), compile_program(prog)
+    red3 = Reduction(m3, symmetry=True)
+    if red3.groups:  # symmetry, canonicalised in compiled code: the same canonical states and paths
+        r3 = bfs(m3, reduce=red3)
+        r4 = compiled_bfs(m4, jit_model(m4), reduce=Reduction(m4, symmetry=True))
+        assert summary(r3, m3) == summary(r4, m4), \
+            "the engines disagree under --symmetry\n" + spec.c_text() + spec.toml_text()
     checked = check_scenario(folder / "s.toml", CheckOptions(engine="compiled"))
     assert checked.verdict != "error", checked.error
     return rb, rd, checked

@@ -373,3 +373,26 @@ def test_random_programs_reduced(spec):
         assert set(r.violations) == set(mine.violations) and set(r.reached) == set(mine.reached), ctx
         for name, found in r.violations.items():
             assert td._raw_len(found) == mine.violations[name], (name, ctx)
+
+
+LEAKY = """
+    int seen __range(0, 3);
+    spinlock_t lock;
+
+    void worker(void)
+    {
+        spin_lock(&lock);
+        seen = lock;
+        spin_unlock(&lock);
+    }
+"""
+
+
+def test_no_symmetry_when_a_holder_id_is_data(tmp_path):
+    """A thread that copies the lock word (its holder's id) into a global tells the threads apart."""
+    p = write_scenario(tmp_path, LEAKY, {"w": ("worker()", 2)})
+    model = compile_program(build_program(load_scenario(p)))
+    red = Reduction(model, symmetry=True)
+    assert red.groups == [] and "holder's id is used as data" in red.describe()
+    base, r = check_file(p), check_file(p, symmetry=True)
+    assert r.stats.states == base.stats.states

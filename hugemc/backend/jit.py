@@ -49,7 +49,7 @@ from .compile import Model, _Gen, _TooBig, definitely_assigned
 
 MAX_GROUP_BITS = 62  # a group of slots must fit an int64 with room for signed arithmetic
 LIMIT = 1 << 62       # intermediate values must stay within +-LIMIT to be compiled
-JIT_VERSION = "1"     # part of the cache key: bump when the generated code changes meaning
+JIT_VERSION = "2"     # part of the cache key: bump when the generated code changes meaning
 
 
 class JitUnavailable(Exception):
@@ -219,10 +219,29 @@ _C_HEAD = r'''/* hugemc compiled engine: generated from a model, do not edit */
 _C_CORE = r'''
 static inline void hm_unpack(const int64_t *row, int64_t *g) { HM_UNPACK }
 
+static inline void hm_pack(const int64_t *g, int64_t *row) { HM_PACK }
+
+/* --symmetry: successors are replaced by their canonical representatives (hm_canon, the model's) */
+static int hm_sym;
+void hm_set_sym(int64_t on) { hm_sym = (int)on; }
+
+/* the successors of the state with group locals g (as hm_expand), canonical under --symmetry */
+static inline int64_t hm_succ(const int64_t *g, int64_t *out, int32_t *oc, int64_t cap) {
+    int64_t m = hm_expand(g, out, oc, 0, cap);
+    if (hm_sym)
+        for (int64_t j = 0; j < m; j++) {
+            int64_t c[HM_G];
+            hm_unpack(out + j * HM_W, c);
+            hm_canon(c);
+            hm_pack(c, out + j * HM_W);
+        }
+    return m;
+}
+
 static int64_t hm_expand_row(const int64_t *row, int64_t *out, int32_t *oc, int64_t cap) {
     int64_t g[HM_G];
     hm_unpack(row, g);
-    return hm_expand(g, out, oc, 0, cap);
+    return hm_succ(g, out, oc, cap);
 }
 
 static inline uint64_t hm_hash(const int64_t *row) {
@@ -290,7 +309,7 @@ void hm_batch(int64_t *keys, int64_t kcap, int64_t n, int32_t *table, int64_t si
         int64_t g[HM_G];
         hm_unpack(keys + i * HM_W, g);
         hm_npend = 0;
-        int64_t m = hm_expand(g, out, oc, 0, cap);
+        int64_t m = hm_succ(g, out, oc, cap);
         if (m < 0 || (m == 0 && !hm_done(g))) { why = 1; break; }
         if (n + m > kcap || (n + m) * 5 > size * 4 || st[4] + m > fcap) { why = 2; break; }
         n = hm_insert(keys, n, table, size, out, m, openp, flags, st);
@@ -333,7 +352,7 @@ void hm_expand_range(const int64_t *keys, int64_t lo, int64_t hi, int64_t *out, 
         int64_t g[HM_G];
         hm_unpack(keys + i * HM_W, g);
         hm_npend = 0;
-        int64_t m = hm_expand(g, out + n * HM_W, oc + n, 0, HM_OUTCAP);
+        int64_t m = hm_succ(g, out + n * HM_W, oc + n, HM_OUTCAP);
         if (m < 0 || (m == 0 && !hm_done(g))) { ms[i - lo] = -1; pc[i - lo] = 0; continue; }
         memcpy(pend + np, hm_pend, 8 * hm_npend);
         ms[i - lo] = m; pc[i - lo] = hm_npend;
@@ -512,13 +531,21 @@ def generate(model: Model) -> tuple[str, dict]:
                           f"((uint64_t)row[{w + 1}] << {lo})) & {mask}ULL);")
     if not g.gstart:
         unpack.append("g[0] = 0;")
+    words: list[list[str]] = [[] for _ in range(W)]
+    for j, (start, width) in enumerate(zip(g.gstart, g.gwidth)):
+        w, b = divmod(start, 64)
+        words[w].append(f"((uint64_t)g[{j}] << {b})")
+        if b + width > 64:
+            words[w + 1].append(f"((uint64_t)g[{j}] >> {64 - b})")
+    pack = [f"row[{w}] = (int64_t)({' | '.join(p) if p else '0'});" for w, p in enumerate(words)]
+    canon, sym_groups = _canon_c(model, g)
     gnames = "".join(f"    int64_t vs_{j} = g[{j}]; (void)vs_{j};\n" for j in range(G))
     src = "\n".join([
         # per thread of the process: --workers expands in several threads at once
         _C_HEAD, f"static __thread uint32_t hm_mark[{total + 1}]; static __thread uint32_t hm_gen;",
         "#define HM_PEND_MAX (1 << 16)", "static __thread int64_t hm_pend[HM_PEND_MAX]; static __thread int64_t hm_npend;",
         f"#define HM_W {W}", f"#define HM_G {G}", f"#define HM_CHECK {1 if checks else 0}",
-        f"#define HM_UNPACK {' '.join(unpack)}",
+        f"#define HM_UNPACK {' '.join(unpack)}", f"#define HM_PACK {' '.join(pack)}",
         "\n".join(_c_array(k, v) for k, v in sorted(tables.items())),
         "",
         "static int hm_done(const int64_t *g) {\n" + gnames + f"    return {done};\n}}",
@@ -527,21 +554,71 @@ def generate(model: Model) -> tuple[str, dict]:
         gnames.rstrip("\n"),
     ] + dispatch + ["    return n;", "}",
                     "static int hm_flag(const int64_t *g, const int8_t *openp) {"] + checks + ["    return 0;", "}",
-                                                                                         _C_CORE])
+                                                                                         canon, _C_CORE])
     info = {"groups": G, "words": W, "compiled_steps": len(steps) - len(fallback), "fallback_steps": fallback,
             "compiled_properties": compiled_props, "properties": len(routines), "reasons": reasons,
-            "cfg_steps": cfg_steps, "npaths": npaths, "node_offsets": offs, "nodes": total}
+            "cfg_steps": cfg_steps, "npaths": npaths, "node_offsets": offs, "nodes": total,
+            "sym_groups": sym_groups}
     return src, info
 
 
 def _pc_code_c(L, g: _JitGen, ps: int) -> str:
-    """C text of the code of pc slot ``ps`` from the group array ``g``."""
+    """C text of the code of slot ``ps`` (a pc, or any other) from the group array ``g``."""
     if L.base[ps] == 1:
         return "0"
     t = f"g[{g.gindex[ps]}]"
     if L.inner[ps] > 1:
         t = f"({t} / {int(L.inner[ps])})"
     return f"({t} % {int(L.base[ps])})"
+
+
+def _canon_c(model: Model, g: _JitGen) -> tuple[str, list[list[int]]]:
+    """C of ``hm_canon``, the canonical representative under symmetry (in place, on group locals).
+
+    It computes what :meth:`hugemc.explore.reduce.Reduction.canon` computes,
+    from the same groups: per group of identical threads, each member's row
+    (the codes of its own slots, then per lock word whether it holds the
+    member's id) is sorted, the members' slots are rewritten in that order,
+    and lock words holding a moved member's id are renamed with it. Returns
+    the source and the groups (thread indices), for the engine to check
+    that the Python side means the same groups.
+    """
+    from ..explore.reduce import Reduction
+    red = Reduction(model, symmetry=True)
+    L = model.layout
+    out = ["static inline int hm_rowlt(const int64_t *a, const int64_t *b, int n) {",
+           "    for (int i = 0; i < n; i++)", "        if (a[i] != b[i])", "            return a[i] < b[i];",
+           "    return 0;", "}", "static void hm_canon(int64_t *g) {", "    (void)g;"]
+    holders = red.holder_slots
+    for members, slots in zip(red.groups, red.gslots):
+        K, C = len(members), len(slots[0]) + len(holders)
+        out += ["    {", f"        int64_t r[{K}][{C}]; int o[{K}];"]
+        for i, (m, sl) in enumerate(zip(members, slots)):
+            cells = [_pc_code_c(L, g, k) for k in sl]
+            cells += [f"({_pc_code_c(L, g, h)} == {int(L.code(h, m + 1))})" for h in holders]
+            out += [f"        r[{i}][{c}] = {cell};" for c, cell in enumerate(cells)]
+        out += [f"        for (int i = 0; i < {K}; i++) {{",  # a stable insertion sort of the rows
+                "            int j = i;",
+                f"            while (j > 0 && hm_rowlt(r[i], r[o[j - 1]], {C})) {{",
+                "                o[j] = o[j - 1];", "                j--;", "            }",
+                "            o[j] = i;", "        }"]
+        out.append(f"        for (int p = 0; p < {K}; p++) if (o[p] != p) {{")  # not already in order
+        for pos in range(K):
+            for j, k in enumerate(slots[pos]):
+                if L.base[k] > 1:
+                    out.append(f"            g[{g.gindex[k]}] += (r[o[{pos}]][{j}] - r[{pos}][{j}]) * "
+                               f"INT64_C({int(L.inner[k])});")
+        for h in holders:
+            ids = ", ".join(str(int(L.code(h, m + 1))) for m in members)
+            out += ["            {", f"                static const int64_t hc[{K}] = {{{ids}}};",
+                    f"                int64_t c = {_pc_code_c(L, g, h)};",
+                    f"                for (int q = 0; q < {K}; q++)",
+                    "                    if (c == hc[o[q]]) {",
+                    f"                        g[{g.gindex[h]}] += (hc[q] - c) * INT64_C({int(L.inner[h])});",
+                    "                        break;", "                    }", "            }"]
+        out += ["            break;", "        }", "    }"]
+    out.append("}")
+    return "\n".join(out), [list(m) for m in red.groups]
 
 
 class JitModel:
@@ -592,7 +669,7 @@ def _generator_digest() -> str:
     if not _GEN_DIGEST:
         here = Path(__file__).resolve().parent
         h = hashlib.sha256()
-        for f in ("jit.py", "ctrans.py", "compile.py"):
+        for f in ("jit.py", "ctrans.py", "compile.py", "../explore/reduce.py"):  # (reduce: the symmetry groups)
             h.update((here / f).read_bytes())
         _GEN_DIGEST.append(h.hexdigest())
     return _GEN_DIGEST[0]
@@ -658,6 +735,8 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_expand_range.restype = None
     lib.hm_merge.argtypes = [P, I, I, P, I, I, I, P, P, P, P, P, I, I, P, P, P, I, P, P]
     lib.hm_merge.restype = None
+    lib.hm_set_sym.argtypes = [I]
+    lib.hm_set_sym.restype = None
     return JitModel(model, lib, info, seconds, cached)
 
 

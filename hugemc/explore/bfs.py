@@ -147,7 +147,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
     max_depth = limits.max_depth
     frontier_only = max_depth is not None and max_depth <= 0  # at the depth limit: check, add nothing new
     bounds = [0, level_end]  # where each level starts, then the end of the current one (for an upgrade)
-    can_upgrade = upgrade is not None and red is None and store == "memory"
+    can_upgrade = upgrade is not None and not por and store == "memory"  # (symmetry is compiled too)
     try:
         while head < st.n:
             if head == level_end:
@@ -162,7 +162,7 @@ def bfs(model: Model, limits: Limits = Limits(), progress: Progress | None = Non
                 st.close()
                 return compiled_bfs(model, upgrade.result, limits, progress, resume={
                     "keys": keys, "bounds": bounds, "head": head, "depth": depth, "transitions": transitions,
-                    "frontier_only": frontier_only, "result": r, "checker": chk, "clock": S.clock})
+                    "frontier_only": frontier_only, "result": r, "checker": chk, "clock": S.clock}, reduce=red)
             end = min(head + BATCH, level_end)
             frontier = st.from_keys(st.keys(head, end))
             res: list[int] = []

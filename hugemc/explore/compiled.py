@@ -44,8 +44,13 @@ SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at
 class CompiledSearch:
     """The state of one compiled breadth-first search (arrays, levels, the checker)."""
 
-    def __init__(self, model: Model, jm, limits: Limits, progress: Progress | None) -> None:
+    def __init__(self, model: Model, jm, limits: Limits, progress: Progress | None, red=None) -> None:
         self.model = model
+        self.red = red  # a Reduction with symmetry groups (None: no symmetry)
+        if red is not None and jm.info.get("sym_groups") != red.groups:
+            raise ValueError("the compiled engine and the reduction disagree on the symmetry groups")
+        jm.lib.hm_set_sym(1 if red is not None else 0)
+        self.expand = red.expand if red is not None else model.expand  # the Python engine's expansion
         self.lib = jm.lib
         self.jm_info = jm.info
         self.W = W = jm.words
@@ -191,7 +196,7 @@ class CompiledSearch:
             j = -2 - r
             saved = list(counts)  # re-expanding for a trace is not coverage
             res: list[int] = []
-            self.model.expand(self.state(j), res, [], [])
+            self.expand(self.state(j), res, [], [])
             counts[:] = saved + [0] * (len(counts) - len(saved))
             if want in res:
                 return j
@@ -223,7 +228,12 @@ class CompiledSearch:
         futures = [pool.submit(work, lo, min(lo + step, end)) for lo in range(head, end, step)]
         return [seg for f in futures for seg in f.result()]
 
-    path = StateStore.path  # the same walk back over state() and parent(): the Python engine's path
+    stored_path = StateStore.path  # the same walk back over state() and parent(): the Python engine's path
+
+    def path(self, i: int) -> list[int]:
+        """The states from an initial state to state ``i`` (concrete ones under symmetry)."""
+        p = self.stored_path(i)
+        return self.red.concretize(p) if self.red is not None else p
 
 
 class _MemoryFull(Exception):
@@ -236,7 +246,7 @@ def _p(a: np.ndarray) -> int:
 
 
 def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress | None = None,
-                 resume: dict | None = None, workers: int = 1) -> SearchResult:
+                 resume: dict | None = None, workers: int = 1, reduce=None) -> SearchResult:
     """Explore every reachable state of ``model`` breadth-first with its compiled engine ``jm``.
 
     The result is the one :func:`hugemc.explore.bfs.bfs` gives: the same
@@ -247,9 +257,16 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     ``result``, ``checker`` and ``clock``. ``workers`` > 1 expands each batch
     in that many threads at once (the compiled code runs without the GIL);
     the successors are then inserted in order by one thread, so states are
-    numbered exactly as with one.
+    numbered exactly as with one. ``reduce`` is a symmetry-only
+    :class:`~hugemc.explore.reduce.Reduction` (partial-order reduction runs
+    on the Python engine): states are stored as their canonical
+    representatives, canonicalised in compiled code, as the Python engine
+    does with the same reduction.
     """
-    S = CompiledSearch(model, jm, limits, progress)
+    if reduce is not None and reduce.por:
+        raise ValueError("partial-order reduction runs on the Python engine")
+    red = reduce if reduce is not None and reduce.groups else None
+    S = CompiledSearch(model, jm, limits, progress, red)
     lib, st = S.lib, S.st
     ret = np.zeros(3, dtype=np.int64)
     ret5 = np.zeros(5, dtype=np.int64)
@@ -258,12 +275,14 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
         from concurrent.futures import ThreadPoolExecutor
         pool = ThreadPoolExecutor(workers, thread_name_prefix="hugemc-expand")
     errs, warns = S.errs, S.warns
-    expand = model.expand
+    expand = S.expand
     all_done = model.all_done
     max_depth = limits.max_depth
     if resume is None:
         r, chk = S.r, S.chk
         init = list(dict.fromkeys(model.initial_states()))
+        if red is not None:
+            init = list(dict.fromkeys(red.canon(s) for s in init))
         st[1] = -1
         S.insert_states(init)
         st[4] = 0  # the initial states are checked here, not through the flags
@@ -373,4 +392,6 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     r.peak_rss = peak_rss_bytes()
     r.store_bytes = S.store_bytes()
     r.store = "memory"
+    if reduce is not None:
+        r.reduction = reduce.describe()
     return r

@@ -687,6 +687,9 @@ class Reduction:
             if (touched | hs) & visible:
                 self.sym_notes.append(f"{base}: a property reads these threads' own state")
                 continue
+            if hs and _ids_leak(p, hs, {m + 1 for m in members}):
+                self.sym_notes.append(f"{base}: a lock holder's id is used as data")
+                continue
             self.groups.append(members)
             self.gslots.append(rows)  # each member's slots, in corresponding order
             holders |= hs
@@ -758,6 +761,50 @@ class Reduction:
             cur = next(y for y in res if self.canon(y) == nxt)
             out.append(cur)
         return out
+
+
+def _ids_leak(p: ir.Program, holders: set[int], ids: set[int]) -> bool:
+    """Whether some thread uses a group's holder ids (``ids``, in lock words ``holders``) as data.
+
+    Permuting the threads renames the ids in the lock words and nowhere
+    else, so it maps runs to runs only if every read of a lock word compares
+    it, with ``==`` or ``!=``, against a constant that is not another
+    member's id (0, "free", or the reader's own id), and every store into one
+    stores such a constant. A thread that copies a holder id into a variable,
+    or compares against another thread's id, tells the threads apart.
+    """
+    tables = p.tables
+
+    def reads(e) -> set[int]:
+        out: set[int] = set()
+        ir.expr_slots(e, out, tables)
+        return out
+
+    def leaks(e, own: int) -> bool:
+        if isinstance(e, ir.Binary) and e.op in ("==", "!=") and isinstance(e.right, Const) \
+                and isinstance(e.left, (Var, Mem)) and (e.right.value == own or e.right.value not in ids):
+            return isinstance(e.left, Mem) and bool(reads(e.left.index) & holders)
+        if isinstance(e, Var):
+            return e.slot in holders
+        if isinstance(e, Mem):
+            return bool(reads(e) & holders)
+        if isinstance(e, Const) or not dataclasses.is_dataclass(e):
+            return False
+        return any(leaks(getattr(e, f.name), own) for f in dataclasses.fields(e)
+                   if dataclasses.is_dataclass(getattr(e, f.name)))
+
+    for t in p.threads:
+        own = t.index + 1
+        for nd in t.nodes:
+            if isinstance(nd, ir.Print):
+                continue  # a message shows an id, the states do not depend on it
+            if any(leaks(e, own) for e in ir.node_exprs(nd)):
+                return True
+            if isinstance(nd, (Assign, Choose)) and ir.node_writes(nd, tables) & holders:
+                v = nd.value if isinstance(nd, Assign) else None
+                if not (isinstance(v, Const) and (v.value == own or v.value not in ids)):
+                    return True
+    return False
 
 
 def _same_code(p: ir.Program, a: ir.Thread, b: ir.Thread) -> tuple[bool, set[int], dict[int, int]]:
