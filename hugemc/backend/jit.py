@@ -256,71 +256,109 @@ static inline uint64_t hm_hash(const int64_t *row) {
     return h;
 }
 
-/* where row is in the table (its index + 1 there), or the empty slot for it */
-static inline int64_t hm_slot(const int64_t *keys, const int32_t *table, int64_t size, const int64_t *row) {
-    int64_t p = (int64_t)(((hm_hash(row) & 0xFFFFFFFFULL) * (uint64_t)size) >> 32);
+/* A table entry is a stored state's index + 1 (0: empty). With states of more than two words it is
+   64 bits, the hash's high half above the index, so a probe fetches and compares a whole state only
+   when the halves match; narrower states keep 32-bit entries (a smaller table, for the largest runs). */
+#if HM_W > 2
+typedef int64_t hm_ent;
+#define HM_IDX(e) ((int64_t)((uint64_t)(e) & 0xFFFFFFFFULL))
+#define HM_ENT(h, i) ((int64_t)(((h) & 0xFFFFFFFF00000000ULL) | (uint64_t)(i)))
+#define HM_TAGOK(e, h) (((uint64_t)(e) >> 32) == ((h) >> 32))
+#else
+typedef int32_t hm_ent;
+#define HM_IDX(e) ((int64_t)(e))
+#define HM_ENT(h, i) ((int32_t)(i))
+#define HM_TAGOK(e, h) 1
+#endif
+int64_t hm_entry_bytes(void) { return (int64_t)sizeof(hm_ent); }
+
+static inline int hm_eq(const int64_t *a, const int64_t *b) {
+    for (int w = 0; w < HM_W; w++)
+        if (a[w] != b[w])
+            return 0;
+    return 1;
+}
+
+static inline int64_t hm_home(uint64_t h, int64_t size) {
+    return (int64_t)(((h & 0xFFFFFFFFULL) * (uint64_t)size) >> 32);
+}
+
+/* where row (of hash h) is in the table, or the empty slot for it */
+static inline int64_t hm_slot(const int64_t *keys, const hm_ent *table, int64_t size, const int64_t *row,
+                              uint64_t h) {
+    int64_t p = hm_home(h, size);
     for (;;) {
-        int32_t e = table[p];
+        hm_ent e = table[p];
         if (e == 0)
             return p;
-        if (memcmp(keys + (int64_t)(e - 1) * HM_W, row, 8 * HM_W) == 0)
+        if (HM_TAGOK(e, h) && hm_eq(keys + (HM_IDX(e) - 1) * HM_W, row))
             return p;
         if (++p == size)
             p = 0;
     }
 }
 
-void hm_rehash(const int64_t *keys, int64_t n, int32_t *table, int64_t size) {
-    for (int64_t i = 0; i < n; i++)
-        table[hm_slot(keys, table, size, keys + i * HM_W)] = (int32_t)(i + 1);
+void hm_rehash(const int64_t *keys, int64_t n, hm_ent *table, int64_t size) {
+    for (int64_t i = 0; i < n; i++) {  /* the states are distinct: the first empty slot is theirs */
+        uint64_t h = hm_hash(keys + i * HM_W);
+        int64_t p = hm_home(h, size);
+        while (table[p] != 0)
+            if (++p == size)
+                p = 0;
+        table[p] = HM_ENT(h, i + 1);
+    }
+}
+
+/* rows ahead of the one being inserted whose table slot, and then stored state, are fetched early */
+#define HM_AHEAD 16
+static inline void hm_prefetch(const int64_t *keys, const hm_ent *table, int64_t size, const uint64_t *hs,
+                               int64_t r, int64_t nr) {
+    if (r + HM_AHEAD < nr)
+        __builtin_prefetch(&table[hm_home(hs[r + HM_AHEAD], size)]);
+    if (r + HM_AHEAD / 2 < nr) {
+        uint64_t h = hs[r + HM_AHEAD / 2];
+        hm_ent e = table[hm_home(h, size)];
+        if (e != 0 && HM_TAGOK(e, h))
+            __builtin_prefetch(keys + (HM_IDX(e) - 1) * HM_W);
+    }
 }
 
 /* st: transitions, max states (-1: none), frontier only, limit hit (1 states, 2 depth), flags used */
-int64_t hm_insert(int64_t *keys, int64_t n, int32_t *table, int64_t size, const int64_t *rows, int64_t m,
-                  const int8_t *openp, int64_t *flags, int64_t *st) {
-    for (int64_t j = 0; j < m; j++) {
-        const int64_t *row = rows + j * HM_W;
-        int64_t p = hm_slot(keys, table, size, row);
-        if (table[p] != 0)
-            continue;
-        if (st[2]) { st[3] = 2; continue; }
-        if (st[1] >= 0 && n >= st[1]) { st[3] = 1; continue; }
-        memcpy(keys + n * HM_W, row, 8 * HM_W);
-        table[p] = (int32_t)(n + 1);
-        if (HM_CHECK) {
-            int64_t g[HM_G];
-            hm_unpack(row, g);
-            if (hm_flag(g, openp))
-                flags[st[4]++] = n;
-        }
-        n++;
+static inline int64_t hm_insert_row(int64_t *keys, int64_t n, hm_ent *table, int64_t size, const int64_t *row,
+                                    uint64_t h, const int8_t *openp, int64_t *flags, int64_t *st) {
+    int64_t p = hm_slot(keys, table, size, row, h);
+    if (table[p] != 0)
+        return n;
+    if (st[2]) { st[3] = 2; return n; }
+    if (st[1] >= 0 && n >= st[1]) { st[3] = 1; return n; }
+    memcpy(keys + n * HM_W, row, 8 * HM_W);
+    table[p] = HM_ENT(h, n + 1);
+    if (HM_CHECK) {
+        int64_t g[HM_G];
+        hm_unpack(row, g);
+        if (hm_flag(g, openp))
+            flags[st[4]++] = n;
     }
-    return n;
+    return n + 1;
 }
 
-/* expand states head .. end-1; ret: next state, state count, why (0 done, 1 the Python engine
-   must expand state `next`, 2 the arrays must grow first) */
-void hm_batch(int64_t *keys, int64_t kcap, int64_t n, int32_t *table, int64_t size, int64_t head, int64_t end,
-              int64_t *out, int32_t *oc, int64_t cap, int64_t *cov, const int8_t *openp, int64_t *flags,
-              int64_t fcap, int64_t *st, int64_t *ret) {
-    int64_t i = head;
-    int64_t why = 0;
-    while (i < end) {
-        int64_t g[HM_G];
-        hm_unpack(keys + i * HM_W, g);
-        hm_npend = 0;
-        int64_t m = hm_succ(g, out, oc, cap);
-        if (m < 0 || (m == 0 && !hm_done(g))) { why = 1; break; }
-        if (n + m > kcap || (n + m) * 5 > size * 4 || st[4] + m > fcap) { why = 2; break; }
-        n = hm_insert(keys, n, table, size, out, m, openp, flags, st);
-        for (int64_t j = 0; j < m; j++)
-            cov[oc[j]]++;
-        for (int64_t j = 0; j < hm_npend; j++)
-            cov[hm_pend[j]]++;
-        st[0] += m;
-        i++;
+#define HM_HS_MAX (1 << 17)
+static __thread uint64_t hm_hs[HM_HS_MAX];  /* the hashes of the rows being inserted */
+
+int64_t hm_insert(int64_t *keys, int64_t n, hm_ent *table, int64_t size, const int64_t *rows, int64_t m,
+                  const int8_t *openp, int64_t *flags, int64_t *st) {
+    for (int64_t j0 = 0; j0 < m; j0 += HM_HS_MAX) {
+        int64_t k = m - j0 < HM_HS_MAX ? m - j0 : HM_HS_MAX;
+        const int64_t *r0 = rows + j0 * HM_W;
+        uint64_t *hs = hm_hs;  /* (a thread-local's address: a call each time in a shared library) */
+        for (int64_t j = 0; j < k; j++)
+            hs[j] = hm_hash(r0 + j * HM_W);
+        for (int64_t j = 0; j < k; j++) {
+            hm_prefetch(keys, table, size, hs, j, k);
+            n = hm_insert_row(keys, n, table, size, r0 + j * HM_W, hs[j], openp, flags, st);
+        }
     }
-    ret[0] = i; ret[1] = n; ret[2] = why;
+    return n;
 }
 
 /* the first state in lo .. hi-1 with target among its successors (-1: none; -2 - i: the
@@ -333,15 +371,16 @@ int64_t hm_find_parent(const int64_t *keys, int64_t lo, int64_t hi, const int64_
         if (m < 0)
             return -2 - i;
         for (int64_t j = 0; j < m; j++)
-            if (memcmp(out + j * HM_W, target, 8 * HM_W) == 0)
+            if (hm_eq(out + j * HM_W, target))
                 return i;
     }
     return -1;
 }
 
-/* --workers: expand states lo .. hi-1 (one thread's slice), successors one after another in out (ms[k]: the
-   successors of state lo + k, -1: the Python engine's; pc[k]: its node hits, in pend); stops while at least
-   HM_OUTCAP rows are left; ret: the next state, rows used, node hits used */
+/* expand states lo .. hi-1 (a run of a batch, or one thread's slice of it under --workers), successors one
+   after another in out (ms[k]: the successors of state lo + k, -1: the Python engine's, which ends the run;
+   pc[k]: its node hits, in pend); stops while at least HM_OUTCAP rows are left; ret: the next state, rows
+   used, node hits used */
 #define HM_OUTCAP 4096
 void hm_expand_range(const int64_t *keys, int64_t lo, int64_t hi, int64_t *out, int32_t *oc, int64_t cap,
                      int64_t *ms, int64_t *pend, int64_t pcap, int64_t *pc, int64_t *ret) {
@@ -353,29 +392,42 @@ void hm_expand_range(const int64_t *keys, int64_t lo, int64_t hi, int64_t *out, 
         hm_unpack(keys + i * HM_W, g);
         hm_npend = 0;
         int64_t m = hm_succ(g, out + n * HM_W, oc + n, HM_OUTCAP);
-        if (m < 0 || (m == 0 && !hm_done(g))) { ms[i - lo] = -1; pc[i - lo] = 0; continue; }
-        memcpy(pend + np, hm_pend, 8 * hm_npend);
-        ms[i - lo] = m; pc[i - lo] = hm_npend;
-        n += m; np += hm_npend;
+        if (m < 0 || (m == 0 && !hm_done(g))) { ms[i - lo] = -1; pc[i - lo] = 0; i++; break; }
+        int64_t k = hm_npend;
+        memcpy(pend + np, hm_pend, 8 * k);
+        ms[i - lo] = m; pc[i - lo] = k;
+        n += m; np += k;
     }
     ret[0] = i; ret[1] = n; ret[2] = np;
 }
 
-/* --workers: insert the expanded states lo .. hi-1 in order (as hm_batch does); ret: the next state, the
-   state count, why (0 done, 1 the Python engine must expand state `next`, 2 grow first), rows and node hits
-   consumed */
-void hm_merge(int64_t *keys, int64_t kcap, int64_t n, int32_t *table, int64_t size, int64_t lo, int64_t hi,
+/* insert the expanded states lo .. hi-1 in order, their successors from row pos and node hits from ppos on;
+   ret: the next state, the state count, why (0 done, 1 the Python engine must expand state `next`, 2 the
+   arrays must grow first), rows and node hits consumed */
+void hm_merge(int64_t *keys, int64_t kcap, int64_t n, hm_ent *table, int64_t size, int64_t lo, int64_t hi,
               const int64_t *out, const int32_t *oc, const int64_t *ms, const int64_t *pend, const int64_t *pc,
               int64_t pos, int64_t ppos, int64_t *cov, const int8_t *openp, int64_t *flags, int64_t fcap,
               int64_t *st, int64_t *ret) {
-    int64_t i = lo, why = 0;
+    int64_t nr = 0;  /* the rows of the states to insert, hashed first (and fetched ahead) */
+    for (int64_t i = lo; i < hi && ms[i - lo] >= 0 && nr + ms[i - lo] <= HM_HS_MAX; i++)
+        nr += ms[i - lo];
+    uint64_t *hs = hm_hs;
+    for (int64_t r = 0; r < nr; r++)
+        hs[r] = hm_hash(out + (pos + r) * HM_W);
+    int64_t i = lo, why = 0, r = 0;
     for (; i < hi; i++) {
         int64_t m = ms[i - lo];
         if (m < 0) { why = 1; break; }
         if (n + m > kcap || (n + m) * 5 > size * 4 || st[4] + m > fcap) { why = 2; break; }
-        n = hm_insert(keys, n, table, size, out + pos * HM_W, m, openp, flags, st);
-        for (int64_t j = 0; j < m; j++)
+        if (r + m > nr) {  /* past what was hashed: the rest another time */
+            why = 3;
+            break;
+        }
+        for (int64_t j = 0; j < m; j++, r++) {
+            hm_prefetch(keys, table, size, hs, r, nr);
+            n = hm_insert_row(keys, n, table, size, out + (pos + j) * HM_W, hs[r], openp, flags, st);
             cov[oc[pos + j]]++;
+        }
         for (int64_t j = 0; j < pc[i - lo]; j++)
             cov[pend[ppos + j]]++;
         st[0] += m;
@@ -383,6 +435,32 @@ void hm_merge(int64_t *keys, int64_t kcap, int64_t n, int32_t *table, int64_t si
         ppos += pc[i - lo];
     }
     ret[0] = i; ret[1] = n; ret[2] = why; ret[3] = pos; ret[4] = ppos;
+}
+
+/* expand and insert states head .. end-1, a run at a time; ret: next state, state count, why (0 done, 1 the
+   Python engine must expand state `next`, 2 the arrays must grow first) */
+void hm_batch(int64_t *keys, int64_t kcap, int64_t n, hm_ent *table, int64_t size, int64_t head, int64_t end,
+              int64_t run, int64_t *out, int32_t *oc, int64_t cap, int64_t *ms, int64_t *pend, int64_t pcap,
+              int64_t *pc, int64_t *cov, const int8_t *openp, int64_t *flags, int64_t fcap, int64_t *st,
+              int64_t *ret) {
+    int64_t i = head, why = 0;
+    int64_t r3[3], r5[5];
+    while (i < end) {
+        int64_t hi = end - i > run ? i + run : end;
+        int64_t start = i, pos = 0, ppos = 0;
+        hm_expand_range(keys, start, hi, out, oc, cap, ms, pend, pcap, pc, r3);
+        for (;;) {
+            hm_merge(keys, kcap, n, table, size, i, r3[0], out, oc, ms + (i - start), pend, pc + (i - start),
+                     pos, ppos, cov, openp, flags, fcap, st, r5);
+            n = r5[1];
+            i = r5[0];
+            if (r5[2] != 3)
+                break;
+            pos = r5[3]; ppos = r5[4];  /* more rows than hm_hs holds: hash the next ones */
+        }
+        if (r5[2]) { why = r5[2]; break; }
+    }
+    ret[0] = i; ret[1] = n; ret[2] = why;
 }
 
 /* the successors of one state (-1: the Python engine must expand it) */
@@ -725,7 +803,7 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_rehash.restype = None
     lib.hm_insert.argtypes = [P, I, P, I, P, I, P, P, P]
     lib.hm_insert.restype = I
-    lib.hm_batch.argtypes = [P, I, I, P, I, I, I, P, P, I, P, P, P, I, P, P]
+    lib.hm_batch.argtypes = [P, I, I, P, I, I, I, I, P, P, I, P, P, I, P, P, P, P, I, P, P]
     lib.hm_batch.restype = None
     lib.hm_find_parent.argtypes = [P, I, I, P, P, P, I]
     lib.hm_find_parent.restype = I
@@ -735,6 +813,8 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_expand_range.restype = None
     lib.hm_merge.argtypes = [P, I, I, P, I, I, I, P, P, P, P, P, I, I, P, P, P, I, P, P]
     lib.hm_merge.restype = None
+    lib.hm_entry_bytes.argtypes = []
+    lib.hm_entry_bytes.restype = I
     lib.hm_set_sym.argtypes = [I]
     lib.hm_set_sym.restype = None
     return JitModel(model, lib, info, seconds, cached)
@@ -1066,10 +1146,13 @@ def cfg_thread(g: _JitGen, tr, p, plan, tid: int, starts: list[int], params: str
         py(out)
         emit("    v_n++;")
         emit(f"    v_oc[v_n - 1] = {npaths + total + offs[tid]} + start;  /* the step's count; nodes below */")
-        emit("    if (++hm_gen == 0) { memset(hm_mark, 0, sizeof hm_mark); hm_gen = 1; }")
-        emit("    for (int i = 0; i < tn; i++) if (hm_mark[trail[i]] != hm_gen) {")
-        emit("        hm_mark[trail[i]] = hm_gen;")
-        emit(f"        if (hm_npend >= HM_PEND_MAX) goto fail; hm_pend[hm_npend++] = {npaths + offs[tid]} + trail[i]; }}")
+        # (the thread-locals' addresses taken once: each access is a call in a shared library)
+        emit("    { uint32_t *mk = hm_mark; int64_t *pd = hm_pend; int64_t np = hm_npend; uint32_t gen = ++hm_gen;")
+        emit("      if (gen == 0) { memset(mk, 0, sizeof hm_mark); gen = hm_gen = 1; }")
+        emit("      for (int i = 0; i < tn; i++) { int t = trail[i]; if (mk[t] != gen) {")
+        emit("          mk[t] = gen;")
+        emit(f"          if (np >= HM_PEND_MAX) goto fail; pd[np++] = {npaths + offs[tid]} + t; }} }}")
+        emit("      hm_npend = np; }")
         emit("    goto BACK;")
     emit("BACK:")
     emit("    while (csn > 0) {")

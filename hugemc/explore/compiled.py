@@ -35,8 +35,11 @@ from .store import StateStore
 
 BATCH = 16384      # states expanded per batch (as the Python engine: the same batches)
 OUTCAP = 4096      # successors of one state the compiled code handles (more: the Python engine's)
+KGROW = 1.25       # the stored states grow by this factor (in place where the allocator can)
+LOAD = 0.8         # the table grows past this load, 1.5 times (32-bit entries) or 2 times (wide states) larger
+RUN = 512          # states expanded before their successors are inserted (hashed, then fetched ahead)
+PEND = 1 << 17     # node hits of goto-compiled steps in one run (at least 65,536: one state's most)
 FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
-LOAD = 0.8         # the table grows past this load
 SEG_ROWS = 1 << 16  # --workers: successors one thread expands into one buffer
 SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at least 65,536)
 
@@ -59,9 +62,14 @@ class CompiledSearch:
         self.clock = Clock(limits, progress)
         self.chk = Checker(model, self.r)
         self.keys = np.zeros((1 << 14, W), dtype=np.int64)
-        self.table = np.zeros(1 << 15, dtype=np.int32)
-        self.out = np.zeros((OUTCAP, W), dtype=np.int64)
-        self.oc = np.zeros(OUTCAP, dtype=np.int32)
+        # table entries: 32-bit state indices, or with states of several words, 64 bits with half the hash
+        self.tdtype = np.int64 if jm.lib.hm_entry_bytes() == 8 else np.int32
+        self.table = np.zeros(1 << 15, dtype=self.tdtype)
+        self.out = np.zeros((2 * OUTCAP, W), dtype=np.int64)  # a run's successors
+        self.oc = np.zeros(2 * OUTCAP, dtype=np.int32)
+        self.ms = np.zeros(RUN, dtype=np.int64)
+        self.pc = np.zeros(RUN, dtype=np.int64)
+        self.pend = np.zeros(PEND, dtype=np.int64)
         self.pout = np.zeros((OUTCAP, W), dtype=np.int64)
         self.poc = np.zeros(OUTCAP, dtype=np.int32)
         info = jm.info  # paths of the path-expanded steps, then node hits and step hits of the others
@@ -97,22 +105,20 @@ class CompiledSearch:
         need_table = (n + more) > LOAD * len(self.table)
         if not (need_keys or need_table):
             return True
-        kcap = max(int(len(self.keys) * 1.25), n + more) if need_keys else len(self.keys)
+        kcap = max(int(len(self.keys) * KGROW), n + more) if need_keys else len(self.keys)
         tsize = len(self.table)
         while (n + more) > LOAD * tsize:
-            tsize = int(tsize * 1.5) + 1
+            tsize = int(tsize * (2.0 if self.table.itemsize == 8 else 1.5)) + 1
         if tsize >= 1 << 31:
             return False
         lim = self.limits.max_memory
-        if lim is not None and kcap * self.nbytes + tsize * 4 > lim:
+        if lim is not None and kcap * self.nbytes + tsize * self.table.itemsize > lim:
             return False
-        if need_keys:
-            keys = np.zeros((kcap, self.W), dtype=np.int64)
-            keys[:n] = self.keys[:n]
-            self.keys = keys
+        if need_keys:  # in place where the allocator can (a large block is remapped, not copied)
+            self.keys.resize((kcap, self.W), refcheck=False)
         if tsize != len(self.table):
             self.table = None  # free it before the new one is made
-            self.table = np.zeros(tsize, dtype=np.int32)
+            self.table = np.zeros(tsize, dtype=self.tdtype)
             self.lib.hm_rehash(_p(self.keys), n, _p(self.table), len(self.table))
         return True
 
@@ -352,8 +358,9 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
             if pool is None:
                 i = head
                 while i < end:
-                    lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, _p(S.out),
-                                 _p(S.oc), OUTCAP, _p(S.cov), _p(S.openp), _p(S.flags), len(S.flags), _p(st), _p(ret))
+                    lib.hm_batch(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, end, RUN, _p(S.out),
+                                 _p(S.oc), len(S.out), _p(S.ms), _p(S.pend), PEND, _p(S.pc), _p(S.cov), _p(S.openp),
+                                 _p(S.flags), len(S.flags), _p(st), _p(ret))
                     i, S.n, why = (int(x) for x in ret)
                     i = settle(i, why)
             else:
