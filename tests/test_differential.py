@@ -43,7 +43,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,7 +51,6 @@ from hugemc.backend.jit import jit_model
 from hugemc.check import CheckOptions, check_scenario
 from hugemc.explore.compiled import compiled_bfs
 from hugemc.explore.reduce import Reduction
-from hugemc.diagnostics import HugemcError
 from hugemc.explore import bfs, dfs
 from hugemc.lang import build_program
 from hugemc.scenario import load_scenario
