@@ -26,6 +26,8 @@ its packed words and its share of the table, nothing else.
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections import deque
 
 import numpy as np
 
@@ -40,7 +42,8 @@ LOAD = 0.8         # the table grows past this load, 1.5 times (32-bit entries) 
 RUN = 512          # states expanded before their successors are inserted (hashed, then fetched ahead)
 PEND = 1 << 17     # node hits of goto-compiled steps in one run (at least 65,536: one state's most)
 FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
-SEG_ROWS = 1 << 16  # --workers: successors one thread expands into one buffer
+CHUNK = 2048       # --workers: states one thread expands at a time
+SEG_ROWS = 1 << 15  # --workers: successors one thread expands into one buffer (at least OUTCAP)
 SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at least 65,536)
 
 
@@ -84,6 +87,8 @@ class CompiledSearch:
         self.warns: list = []
         self.nbytes = 8 * W
         self.py_transitions = 0  # successors the Python engine made
+        self.seg_free: list[tuple] = []  # --workers: buffers of expanded chunks, for reuse
+        self.grow_in_place = True  # False while other threads read the stored states
         self._update_open()
 
     # -- conversions -------------------------------------------------------------
@@ -114,8 +119,12 @@ class CompiledSearch:
         lim = self.limits.max_memory
         if lim is not None and kcap * self.nbytes + tsize * self.table.itemsize > lim:
             return False
-        if need_keys:  # in place where the allocator can (a large block is remapped, not copied)
+        if need_keys and self.grow_in_place:  # where the allocator can (a large block is remapped, not copied)
             self.keys.resize((kcap, self.W), refcheck=False)
+        elif need_keys:  # --workers: threads may be reading the old array; it lives on while they do
+            keys = np.zeros((kcap, self.W), dtype=np.int64)
+            keys[:n] = self.keys[:n]
+            self.keys = keys
         if tsize != len(self.table):
             self.table = None  # free it before the new one is made
             self.table = np.zeros(tsize, dtype=self.tdtype)
@@ -209,30 +218,49 @@ class CompiledSearch:
             start = j + 1
         raise AssertionError(f"state {i} has no parent in level {lv - 1}")
 
-    def expand_parallel(self, pool, head: int, end: int, workers: int) -> list[tuple]:
-        """Expand states head .. end-1 in ``workers`` threads; the segments of successors, in state order."""
+    def expand_ahead(self, pool, head: int, end: int, workers: int):
+        """Expand states head .. end-1 in the threads of ``pool``, a chunk each, ahead of the caller.
+
+        Yields the segments of successors in state order while later chunks
+        are still being expanded, so the caller inserts one chunk while the
+        threads expand the next ones (a pipeline: the insertion, in order,
+        is the serial part). A segment's buffers return to a free list when
+        the next one is asked for; at most ``workers + 1`` chunks are ahead.
+        """
         lib, W = self.lib, self.W
         keys = self.keys
-        step = -(-(end - head) // workers)
+        free = self.seg_free
+
+        def buffers() -> tuple:
+            if free:
+                return free.pop()
+            return (np.empty((SEG_ROWS, W), dtype=np.int64), np.empty(SEG_ROWS, dtype=np.int32),
+                    np.empty(CHUNK, dtype=np.int64), np.empty(CHUNK, dtype=np.int64),
+                    np.empty(SEG_PEND, dtype=np.int64), np.empty(3, dtype=np.int64))
 
         def work(lo: int, hi: int) -> list[tuple]:
             segs = []
             while lo < hi:
-                cap = max(SEG_ROWS, OUTCAP)
-                out = np.empty((cap, W), dtype=np.int64)
-                oc = np.empty(cap, dtype=np.int32)
-                ms = np.empty(hi - lo, dtype=np.int64)
-                pc = np.empty(hi - lo, dtype=np.int64)
-                pend = np.empty(SEG_PEND, dtype=np.int64)
-                ret = np.zeros(3, dtype=np.int64)
-                lib.hm_expand_range(_p(keys), lo, hi, _p(out), _p(oc), cap, _p(ms), _p(pend), SEG_PEND, _p(pc),
-                                    _p(ret))
+                buf = buffers()
+                out, oc, ms, pc, pend, ret = buf
+                lib.hm_expand_range(_p(keys), lo, hi, _p(out), _p(oc), SEG_ROWS, _p(ms), _p(pend), SEG_PEND,
+                                    _p(pc), _p(ret))
                 nxt = int(ret[0])
-                segs.append((lo, nxt, out, oc, ms, pend, pc))
+                segs.append((lo, nxt, buf))
                 lo = nxt
             return segs
-        futures = [pool.submit(work, lo, min(lo + step, end)) for lo in range(head, end, step)]
-        return [seg for f in futures for seg in f.result()]
+        starts = iter(range(head, end, CHUNK))
+        ahead: deque = deque()
+        for lo in itertools.islice(starts, workers + 1):
+            ahead.append(pool.submit(work, lo, min(lo + CHUNK, end)))
+        while ahead:
+            segs = ahead.popleft().result()
+            lo = next(starts, None)
+            if lo is not None:
+                ahead.append(pool.submit(work, lo, min(lo + CHUNK, end)))
+            for seg in segs:
+                yield seg
+                free.append(seg[2])
 
     stored_path = StateStore.path  # the same walk back over state() and parent(): the Python engine's path
 
@@ -261,9 +289,9 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     its stored states (``keys``, in discovery order), level ``bounds``,
     ``head``, ``depth``, ``transitions``, ``frontier_only`` and its
     ``result``, ``checker`` and ``clock``. ``workers`` > 1 expands each batch
-    in that many threads at once (the compiled code runs without the GIL);
-    the successors are then inserted in order by one thread, so states are
-    numbered exactly as with one. ``reduce`` is a symmetry-only
+    in ``workers - 1`` threads ahead (the compiled code runs without the
+    GIL), while this thread inserts the expanded chunks in order, so states
+    are numbered exactly as with one. ``reduce`` is a symmetry-only
     :class:`~hugemc.explore.reduce.Reduction` (partial-order reduction runs
     on the Python engine): states are stored as their canonical
     representatives, canonicalised in compiled code, as the Python engine
@@ -273,13 +301,14 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
         raise ValueError("partial-order reduction runs on the Python engine")
     red = reduce if reduce is not None and reduce.groups else None
     S = CompiledSearch(model, jm, limits, progress, red)
+    S.grow_in_place = workers <= 1
     lib, st = S.lib, S.st
     ret = np.zeros(3, dtype=np.int64)
     ret5 = np.zeros(5, dtype=np.int64)
     pool = None
     if workers > 1:
         from concurrent.futures import ThreadPoolExecutor
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="hugemc-expand")
+        pool = ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix="hugemc-expand")
     errs, warns = S.errs, S.warns
     expand = S.expand
     all_done = model.all_done
@@ -364,8 +393,7 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
                     i, S.n, why = (int(x) for x in ret)
                     i = settle(i, why)
             else:
-                for seg in S.expand_parallel(pool, head, end, workers):
-                    lo, hi, out, oc, ms, pend, pc = seg
+                for lo, hi, (out, oc, ms, pc, pend, _) in S.expand_ahead(pool, head, end, workers):
                     i, pos, ppos = lo, 0, 0
                     while i < hi:
                         lib.hm_merge(_p(S.keys), len(S.keys), S.n, _p(S.table), len(S.table), i, hi, _p(out),
