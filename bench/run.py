@@ -233,6 +233,9 @@ def search(model, variant: str = "bfs", jm=None):
             from hugemc.explore.compiled import compiled_bfs
             return compiled_bfs(model, jm, workers=2)
         return parallel_bfs(model, workers=2)
+    if variant == "symmetry" and jm is not None:  # canonicalised in the compiled engine, as `check --symmetry` does
+        from hugemc.explore.compiled import compiled_bfs
+        return compiled_bfs(model, jm, reduce=Reduction(model, symmetry=True))
     if variant in ("por", "symmetry"):
         return bfs(model, reduce=Reduction(model, por=variant == "por", symmetry=variant == "symmetry"))
     return bfs(model)
@@ -252,9 +255,10 @@ def measure_family(family: str, size: tuple, bug: bool = False, variant: str = "
         p.write_text(text)
         model = compile_program(build_program(load_scenario(p)))
         jm, compile_secs = None, 0.0
-        if variant in ("bfs", "workers2"):  # built into a fresh cache: the compilation is measured, not looked up
+        if variant in ("bfs", "workers2", "symmetry"):
             from hugemc.backend.jit import jit_model
-            os.environ["HUGEMC_CACHE_DIR"] = str(Path(d) / "cache")
+            if variant != "symmetry":  # built into a fresh cache: the compilation is measured, not looked up
+                os.environ["HUGEMC_CACHE_DIR"] = str(Path(d) / "cache")
             t0 = time.perf_counter()
             jm = jit_model(model)
             compile_secs = time.perf_counter() - t0
