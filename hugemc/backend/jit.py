@@ -209,8 +209,11 @@ class _JitGen(_Gen):
 
 
 _C_HEAD = r'''/* hugemc compiled engine: generated from a model, do not edit */
+#define _GNU_SOURCE
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #define HM_NONE INT64_MIN
 '''
 
@@ -271,6 +274,24 @@ typedef int32_t hm_ent;
 #define HM_TAGOK(e, h) 1
 #endif
 int64_t hm_entry_bytes(void) { return (int64_t)sizeof(hm_ent); }
+
+/* The stored states and the table live in anonymous mappings: the kernel zero-fills their pages as
+   they are first touched, and a mapping grows in place or moves without a copy (mremap). */
+void *hm_map(int64_t bytes) {
+    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+void *hm_remap(void *p, int64_t old, int64_t bytes) {
+#ifdef MREMAP_MAYMOVE
+    void *q = mremap(p, (size_t)old, (size_t)bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+#else
+    void *q = hm_map(bytes);
+    if (q != NULL) { memcpy(q, p, (size_t)old); munmap(p, (size_t)old); }
+    return q;
+#endif
+}
+void hm_unmap(void *p, int64_t bytes) { munmap(p, (size_t)bytes); }
 
 static inline int hm_eq(const int64_t *a, const int64_t *b) {
     for (int w = 0; w < HM_W; w++)
@@ -815,6 +836,12 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_merge.restype = None
     lib.hm_entry_bytes.argtypes = []
     lib.hm_entry_bytes.restype = I
+    lib.hm_map.argtypes = [I]
+    lib.hm_map.restype = P
+    lib.hm_remap.argtypes = [P, I, I]
+    lib.hm_remap.restype = P
+    lib.hm_unmap.argtypes = [P, I]
+    lib.hm_unmap.restype = None
     lib.hm_set_sym.argtypes = [I]
     lib.hm_set_sym.restype = None
     return JitModel(model, lib, info, seconds, cached)

@@ -26,6 +26,7 @@ its packed words and its share of the table, nothing else.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import itertools
 from collections import deque
 
@@ -64,10 +65,10 @@ class CompiledSearch:
         self.r = SearchResult()
         self.clock = Clock(limits, progress)
         self.chk = Checker(model, self.r)
-        self.keys = np.zeros((1 << 14, W), dtype=np.int64)
+        self.keys = _mapped(self.lib, (1 << 14, W), np.int64)
         # table entries: 32-bit state indices, or with states of several words, 64 bits with half the hash
         self.tdtype = np.int64 if jm.lib.hm_entry_bytes() == 8 else np.int32
-        self.table = np.zeros(1 << 15, dtype=self.tdtype)
+        self.table = _mapped(self.lib, (1 << 15,), self.tdtype)
         self.out = np.zeros((2 * OUTCAP, W), dtype=np.int64)  # a run's successors
         self.oc = np.zeros(2 * OUTCAP, dtype=np.int32)
         self.ms = np.zeros(RUN, dtype=np.int64)
@@ -119,15 +120,15 @@ class CompiledSearch:
         lim = self.limits.max_memory
         if lim is not None and kcap * self.nbytes + tsize * self.table.itemsize > lim:
             return False
-        if need_keys and self.grow_in_place:  # where the allocator can (a large block is remapped, not copied)
-            self.keys.resize((kcap, self.W), refcheck=False)
+        if need_keys and self.grow_in_place:  # remapped, not copied
+            self.keys = _remapped(self.lib, self.keys, (kcap, self.W))
         elif need_keys:  # --workers: threads may be reading the old array; it lives on while they do
-            keys = np.zeros((kcap, self.W), dtype=np.int64)
+            keys = _mapped(self.lib, (kcap, self.W), np.int64)
             keys[:n] = self.keys[:n]
             self.keys = keys
         if tsize != len(self.table):
             self.table = None  # free it before the new one is made
-            self.table = np.zeros(tsize, dtype=self.tdtype)
+            self.table = _mapped(self.lib, (tsize,), self.tdtype)
             self.lib.hm_rehash(_p(self.keys), n, _p(self.table), len(self.table))
         return True
 
@@ -274,6 +275,45 @@ class _MemoryFull(Exception):
     pass
 
 
+class _Mapping:
+    """Anonymous memory mapped by the compiled engine (``hm_map``), unmapped when no array uses it."""
+
+    def __init__(self, lib, ptr: int, nbytes: int) -> None:
+        self.lib, self.ptr, self.nbytes = lib, ptr, nbytes
+
+    def __del__(self) -> None:
+        if self.ptr:
+            self.lib.hm_unmap(self.ptr, self.nbytes)
+
+
+def _wrap(lib, ptr: int | None, nbytes: int, shape: tuple, dtype) -> np.ndarray:
+    if not ptr:
+        raise _MemoryFull
+    buf = (ctypes.c_char * nbytes).from_address(ptr)
+    buf.mapping = _Mapping(lib, ptr, nbytes)  # the array's base is buf: the mapping lives as long as it
+    return np.frombuffer(buf, dtype=dtype).reshape(shape)
+
+
+def _mapped(lib, shape: tuple, dtype) -> np.ndarray:
+    """A zero-filled array in memory of its own (its pages are zeroed by the kernel as first touched)."""
+    nbytes = max(1, int(np.prod(shape))) * np.dtype(dtype).itemsize
+    return _wrap(lib, lib.hm_map(nbytes), nbytes, shape, dtype)
+
+
+def _remapped(lib, a: np.ndarray, shape: tuple) -> np.ndarray:
+    """``a`` (from :func:`_mapped`) grown to ``shape``, its data kept; ``a`` must not be used again."""
+    b = a
+    while not hasattr(b, "mapping"):  # the views' bases lead to the buffer
+        b = b.base
+    m = b.mapping
+    nbytes = max(1, int(np.prod(shape))) * a.itemsize
+    ptr = lib.hm_remap(m.ptr, m.nbytes, nbytes)
+    if not ptr:
+        raise _MemoryFull
+    m.ptr = 0  # the old mapping is the new one now
+    return _wrap(lib, ptr, nbytes, shape, a.dtype)
+
+
 def _p(a: np.ndarray) -> int:
     """The address of a (C-contiguous) array's data, for the compiled engine."""
     return a.ctypes.data
@@ -333,7 +373,7 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
         r, chk = resume["result"], resume["checker"]
         S.r, S.chk, S.clock = r, chk, resume["clock"]
         keys = resume["keys"]
-        S.keys = np.zeros((max(len(keys) + (len(keys) >> 2), 1 << 14), S.W), dtype=np.int64)
+        S.keys = _mapped(lib, (max(len(keys) + (len(keys) >> 2), 1 << 14), S.W), np.int64)
         S.keys[: len(keys)] = keys
         S.n = 0
         if not S.ensure(len(keys)):
