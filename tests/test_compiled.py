@@ -221,3 +221,18 @@ def test_symmetry_counterexample_is_concrete(tmp_path):
     assert [len(v.trace.steps) for v in r.violations] == [len(v.trace.steps) for v in q.violations]
     assert [[s.thread for s in v.trace.steps] for v in r.violations] == \
         [[s.thread for s in v.trace.steps] for v in q.violations]
+
+
+def test_large_model_built_from_several_units(monkeypatch, tmp_path):
+    """A large model's C is split into translation units compiled at once: the same engine."""
+    from hugemc.backend.jit import generate_units
+    monkeypatch.setenv("HUGEMC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    path = ROOT / "examples" / "dissolve-2021-race.toml"
+    prog = build_program(load_scenario(path))
+    srcs, _ = generate_units(compile_program(prog), 3)
+    assert len(srcs) == 3 and sum("hm_batch(" in s for s in srcs) == 1
+    small, _ = generate_units(compile_program(build_program(load_scenario(ROOT / "examples" / "lost-update.toml"))), 3)
+    assert len(small) == 1  # too small to be worth splitting
+    a, b, jm = both(path)
+    assert not jm.cached and a == b

@@ -49,6 +49,7 @@ from .compile import Model, _Gen, _TooBig, definitely_assigned
 
 MAX_GROUP_BITS = 62  # a group of slots must fit an int64 with room for signed arithmetic
 LIMIT = 1 << 62       # intermediate values must stay within +-LIMIT to be compiled
+SPLIT_MIN = 200_000   # characters of step functions below which one translation unit is built
 JIT_VERSION = "2"     # part of the cache key: bump when the generated code changes meaning
 
 
@@ -498,7 +499,19 @@ def _c_array(name: str, values) -> str:
 
 
 def generate(model: Model) -> tuple[str, dict]:
-    """The C source of ``model``'s compiled engine and what it says about itself."""
+    """The C source of ``model``'s compiled engine (one translation unit) and what it says about itself."""
+    srcs, info = generate_units(model, 1)
+    return srcs[0], info
+
+
+def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
+    """The C source of ``model``'s compiled engine in at most ``units`` translation units, compiled apart.
+
+    With one, a single self-contained source. With more, the step and
+    property functions are spread over the units, balanced by size, and
+    unit 0 also holds the search and the thread-locals; each unit declares
+    what the others define. A small model is always one unit.
+    """
     from .ctrans import CTranslator, Untranslatable
     p = model.program
     L = model.layout
@@ -639,16 +652,22 @@ def generate(model: Model) -> tuple[str, dict]:
     pack = [f"row[{w}] = (int64_t)({' | '.join(p) if p else '0'});" for w, p in enumerate(words)]
     canon, sym_groups = _canon_c(model, g)
     gnames = "".join(f"    int64_t vs_{j} = g[{j}]; (void)vs_{j};\n" for j in range(G))
-    src = "\n".join([
-        # per thread of the process: --workers expands in several threads at once
-        _C_HEAD, f"static __thread uint32_t hm_mark[{total + 1}]; static __thread uint32_t hm_gen;",
-        "#define HM_PEND_MAX (1 << 16)", "static __thread int64_t hm_pend[HM_PEND_MAX]; static __thread int64_t hm_npend;",
-        f"#define HM_W {W}", f"#define HM_G {G}", f"#define HM_CHECK {1 if checks else 0}",
-        f"#define HM_UNPACK {' '.join(unpack)}", f"#define HM_PACK {' '.join(pack)}",
-        "\n".join(_c_array(k, v) for k, v in sorted(tables.items())),
-        "",
+    tls = [("uint32_t", "hm_mark", f"[{total + 1}]"), ("uint32_t", "hm_gen", ""),
+           ("int64_t", "hm_pend", "[HM_PEND_MAX]"), ("int64_t", "hm_npend", "")]
+
+    def prelude(mode: str) -> str:
+        """Defines, thread-locals and tables; ``mode``: static (one unit), define or extern (several)."""
+        storage = {"static": "static __thread", "define": '__attribute__((visibility("hidden"))) __thread',
+                   "extern": "extern __thread"}[mode]
+        return "\n".join([
+            # per thread of the process: --workers expands in several threads at once
+            _C_HEAD, "#define HM_PEND_MAX (1 << 16)",
+            " ".join(f"{storage} {t} {name}{dim};" for t, name, dim in tls),
+            f"#define HM_W {W}", f"#define HM_G {G}", f"#define HM_CHECK {1 if checks else 0}",
+            f"#define HM_UNPACK {' '.join(unpack)}", f"#define HM_PACK {' '.join(pack)}",
+            "\n".join(_c_array(k, v) for k, v in sorted(tables.items())), ""])
+    tail = "\n".join([
         "static int hm_done(const int64_t *g) {\n" + gnames + f"    return {done};\n}}",
-        "\n\n".join(funcs),
         "static int64_t hm_expand(const int64_t *g, int64_t *out, int32_t *oc, int64_t n, int64_t cap) {",
         gnames.rstrip("\n"),
     ] + dispatch + ["    return n;", "}",
@@ -658,7 +677,21 @@ def generate(model: Model) -> tuple[str, dict]:
             "compiled_properties": compiled_props, "properties": len(routines), "reasons": reasons,
             "cfg_steps": cfg_steps, "npaths": npaths, "node_offsets": offs, "nodes": total,
             "sym_groups": sym_groups}
-    return src, info
+    if units <= 1 or len(funcs) < 2 or sum(map(len, funcs)) < SPLIT_MIN:
+        return [prelude("static") + "\n" + "\n\n".join(funcs) + "\n" + tail], info
+    # several units: the step and property functions spread over units 1.., the search in unit 0; each
+    # unit sees every function's prototype (the functions lose their `static`)
+    shared = [f.removeprefix("static ") for f in funcs]
+    protos = "\n".join(f.split("\n", 1)[0].removesuffix(" {") + ";" for f in shared)
+    parts: list[list[str]] = [[] for _ in range(min(units, len(shared)))]
+    sizes = [len(tail)] + [0] * (len(parts) - 1)
+    for f in sorted(shared, key=len, reverse=True):  # the largest first, each to the lightest unit
+        k = sizes.index(min(sizes))
+        parts[k].append(f)
+        sizes[k] += len(f)
+    head = prelude("extern") + "\n" + protos + "\n"
+    return ([prelude("define") + "\n" + protos + "\n" + "\n\n".join(parts[0]) + "\n" + tail] +
+            [head + "\n\n".join(p) for p in parts[1:]]), info
 
 
 def _pc_code_c(L, g: _JitGen, ps: int) -> str:
@@ -794,21 +827,35 @@ def _start_build(model: Model, cc: str, d: Path, name: str) -> int:
     import json
     import shlex
     import subprocess
-    src, info = generate(model)
+    srcs, info = generate_units(model, min(os.cpu_count() or 1, 8))
     info["paths"] = [[tid, list(trail)] for tid, trail in model.coverage.paths[: info["npaths"]]]
     tag = f"{os.getpid()}.{time.monotonic_ns()}"
-    c, tmp, pend = d / f".{name}.{tag}.c", d / f".{name}.{tag}.so", d / f".{name}.{tag}.json"
-    c.write_text(src)
+    base = d / f".{name}.{tag}"
+    tmp, pend, err = Path(f"{base}.so"), Path(f"{base}.json"), Path(f"{base}.err")
+    cs = [Path(f"{base}.{k}.c") for k in range(len(srcs))]
+    for c, src in zip(cs, srcs):
+        c.write_text(src)
     pend.write_text(json.dumps(info))
-    opt = _opt_level(src)
+    opt = _opt_level("".join(srcs))
     if opt not in ("-O0", "-O1", "-O2", "-O3", "-Os"):
         raise JitUnavailable(f"HUGEMC_CC_OPT must be one of -O0 -O1 -O2 -O3 -Os, not {opt!r}")
     q = shlex.quote
-    script = (f"{q(cc)} {opt} -fwrapv -fno-strict-aliasing -shared -fPIC -w -o {q(str(tmp))} {q(str(c))} "
-              f"2> {q(str(c))}.err && mv -f {q(str(tmp))} {q(str(d / (name + '.so')))} && "
+    flags = f"{opt} -fwrapv -fno-strict-aliasing -fPIC -w"
+    if len(cs) == 1:
+        build = f"{q(cc)} {flags} -shared -o {q(str(tmp))} {q(str(cs[0]))} 2> {q(str(err))}"
+    else:  # the units compiled at once (one compiler each), then linked
+        objs = [Path(f"{c}.o") for c in cs]
+        build = "rc=0; " + " ".join(f"{q(cc)} {flags} -c -o {q(str(o))} {q(str(c))} 2> {q(str(c))}.err & p{k}=$!;"
+                                    for k, (c, o) in enumerate(zip(cs, objs)))
+        build += " " + " ".join(f"wait $p{k} || rc=1;" for k in range(len(cs)))
+        build += (f" cat {' '.join(q(str(c)) + '.err' for c in cs)} > {q(str(err))};"
+                  f" [ $rc = 0 ] && {q(cc)} -shared -o {q(str(tmp))} {' '.join(q(str(o)) for o in objs)}"
+                  f" 2>> {q(str(err))}")
+    clean = " ".join(q(str(c)) + x for c in cs for x in ("", ".err", ".o"))
+    script = (f"{build} && mv -f {q(str(tmp))} {q(str(d / (name + '.so')))} && "
               f"mv -f {q(str(pend))} {q(str(d / (name + '.json')))}; rc=$?; "
-              f"if [ $rc = 0 ]; then rm -f {q(str(c))}.err; else mv -f {q(str(c))}.err "
-              f"{q(str(d / (name + '.err')))}; fi; rm -f {q(str(c))} {q(str(tmp))} {q(str(pend))}; exit $rc")
+              f"if [ $rc = 0 ]; then rm -f {q(str(err))}; else mv -f {q(str(err))} "
+              f"{q(str(d / (name + '.err')))}; fi; rm -f {clean} {q(str(tmp))} {q(str(pend))}; exit $rc")
     proc = subprocess.Popen(["sh", "-c", script], start_new_session=True, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc.pid
