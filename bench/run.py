@@ -682,46 +682,47 @@ RESULTS_HEAD = """# Benchmark results
 
 Written by `python bench/run.py --write` (each section says when and where it
 was measured). One run per row (noisy 2-core machine: treat as +-20%).
-hugemc: BFS, every state kept together with its parent (what trace
-reconstruction needs); `--por`, `--symmetry` and `--workers 2` rows are the
-same search with that option. bytes/state is the growth of the process's
-resident memory during the search divided by the states stored; store
-bytes/state the exact size of the state store. SPIN 6.5.2: `gcc -O2 -DSAFETY
--DBFS -DNOREDUCE` ("spin"), the same without `-DNOREDUCE` ("spin POR"), and
-`bench/refcount_steps.pml` without reduction ("spin, hugemc's steps");
-bytes/state is pan's "memory usage for states" over states stored. The module docstring of `bench/run.py` describes
-each family's scenario.
+`hugemc` is the default engine (compiled: generated C, built into an empty
+cache and timed apart, `compile_seconds` in the `--json` rows) searching
+breadth-first; `hugemc-python` is the reference engine; the `--por` and
+`--symmetry` rows are the same search with that option (`--por` runs on the
+Python engine, `--symmetry` on the compiled one). seconds is the search
+alone. bytes/state is the growth of the process's resident memory during the
+search divided by the states stored; store bytes/state the exact size of the
+visited set (compiled engine: the packed states and the hash table, no parent
+index: a trace re-expands the level before each state). SPIN 6.5.2: `gcc -O2
+-DSAFETY -DBFS -DNOREDUCE` on `bench/refcount.pml` ("spin"), the same without
+`-DNOREDUCE` ("spin-por"), and `bench/refcount_steps.pml` without reduction
+("spin-steps": hugemc's atomicity, so exactly hugemc's states); its
+bytes/state is pan's "memory usage for states" over states stored, and its
+seconds rest on pan's 10 ms clock (ratios below about a million states are
+not worth quoting). The module docstring of `bench/run.py` describes each
+family's scenario.
 
 """
 
 REFCOUNT_TAIL = """
 Reading the tables:
 
-- **Speed and memory targets.** The target row (4 x 3, about 1.5 million
-  states, hugemc only: SPIN without reduction already stores 28.8 million
-  states at 4 x 2, in 31 s and 3 GiB, by this bench's earlier runs)
-  is the issue's measuring point: single process, BFS, no reduction. "store
-  bytes/state" is the exact size of the state store (packed state 8 bytes,
-  parent index 4 bytes, sorted-run copy 8 bytes: everything trace
-  reconstruction needs); "bytes/state" is the growth of the whole process's
-  resident memory over the search (transient batch buffers included) divided
-  by the states. Small sizes show large bytes/state: a few MiB of numpy and
-  batch buffers over a few thousand states.
-- **Per stored state** hugemc now runs at 0.2-0.3x SPIN's compiled C and keeps
-  about a fifth of its bytes per state at sizes where the fixed costs no longer
-  dominate (20 bytes of store against about 100); it stores 10-40x fewer
-  states for the same model at these sizes (third ratio column; 144x at
-  4 x 2), so a check takes a fraction of SPIN's time and memory.
+- **Targets.** 4 x 3 (1.49 million states, one 64-bit word each) and 5 x 3
+  (55.9 million states, two words each) are the measuring points: hugemc
+  against spin-steps on exactly the same states, single process, BFS, no
+  reduction. The first ratio column is states per second, the second end to
+  end (each tool's compiler included). store bytes/state counts everything a
+  trace needs: 8 bytes a word of state plus the table's share.
+- **Against SPIN's own model** (`refcount.pml`) SPIN stores 10-40x more
+  states (third ratio column), because hugemc merges local code into the
+  shared step around it, so a check takes a fraction of SPIN's time and
+  memory even where the states per second are close.
 - **Partial-order reduction.** SPIN's POR factor on refcount.pml (1.7-2.2) is
   the interleavings of *local* statements it removes. hugemc never has those
-  states (local code is merged into the shared step around it), so its own POR
-  finds nothing left to remove here: every getter step touches a shared
-  count that the others can still touch (factor 1.00). Against SPIN *with* POR
-  hugemc still stores 5-25x fewer states ("states hugemc/SPIN-POR").
-  Symmetry does not apply either: the getters differ by their first page.
-- **2 workers** is the speed-up of `--workers 2` over one process on this
-  2-core machine; it pays from about 50,000 states (below that, starting the
-  processes dominates).
+  states, so its own POR finds nothing left to remove here: every getter
+  step touches a shared count that the others can still touch (factor
+  1.00). Symmetry does not apply either: the getters differ by their first
+  page.
+- **compiled/python** is the default engine's states per second over the
+  reference engine's; below about 10,000 states the compiled engine's fixed
+  costs (loading the library, the first table) dominate.
 
 Why the state counts differ, exactly: `bench/refcount_steps.pml` is
 `refcount.c` written in Promela with hugemc's atomicity (each hugemc step one
