@@ -90,7 +90,7 @@ from .. import ir
 from ..backend import Model
 from ..ir import DONE, INVARIANT, REACHABLE, Assign, Choose, Const, Mem, Var
 from ..ir.interp import Evaluator, Fault
-from ..ir.steps import stops_before
+from ..ir.steps import walk_step
 
 
 def _mask(slots) -> int:
@@ -102,23 +102,7 @@ def _mask(slots) -> int:
 
 def _step_nodes(plan, nodes, b: int) -> set[int]:
     """The nodes a step from boundary ``b`` may run (the step rule of :mod:`hugemc.ir.steps`)."""
-    out: set[int] = set()
-    seen: set[tuple[int, bool]] = set()
-    stack = [(b, False, True)]
-    while stack:
-        pc, done, first = stack.pop()
-        if (pc, done) in seen:
-            continue
-        seen.add((pc, done))
-        nd = nodes[pc]
-        if not first and stops_before(plan, nodes, pc, done):
-            continue
-        if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
-            done = True
-        out.add(pc)
-        for x in ir.node_successors(nd):
-            stack.append((x, done, False))
-    return out
+    return {pc for pc, stopped in walk_step(plan, nodes, b) if not stopped}
 
 
 def _reachable(nodes, b: int) -> set[int]:

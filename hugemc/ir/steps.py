@@ -133,31 +133,45 @@ def step_infos(program: Program, tid: int, plan: ThreadPlan) -> dict[int, StepIn
         wr: set[int] = set()
         ends: set[int] = set()
         unit_nodes: list[int] = []
-        seen: set[tuple[int, bool]] = set()
-        stack = [(b, False, True)]
-        while stack:
-            pc, done, first = stack.pop()
-            if (pc, done) in seen:
-                continue
-            seen.add((pc, done))
-            nd = nodes[pc]
-            if not first and stops_before(plan, nodes, pc, done):
+        for pc, stopped in walk_step(plan, nodes, b):
+            if stopped:
                 ends.add(pc)
                 continue
-            if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
-                done = True
-                unit_nodes.append(pc)
-            elif nd.region > 0:
+            nd = nodes[pc]
+            if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]) or nd.region > 0:
                 unit_nodes.append(pc)
             rd |= node_reads(nd, tables)
             wr |= node_writes(nd, tables)
             if isinstance(nd, Exit):
                 ends.add(DONE)
-            for s in node_successors(nd):
-                stack.append((s, done, False))
         kind, loc = _classify(nodes, unit_nodes, plan, b, program)
         out[b] = StepInfo(tid, b, frozenset(rd), frozenset(wr), kind, loc, frozenset(ends))
     return out
+
+
+def walk_step(plan: ThreadPlan, nodes: tuple[Node, ...], b: int):
+    """Every node a step from boundary ``b`` may reach, without values: yields ``(pc, stopped)``.
+
+    ``stopped`` is True where the step stops in front of ``pc`` (the step
+    rule, :func:`stops_before`), False for a node the step runs. A node may
+    come twice: once before and once after the step ran its unit.
+    """
+    seen: set[tuple[int, bool]] = set()
+    stack = [(b, False, True)]
+    while stack:
+        pc, done, first = stack.pop()
+        if (pc, done) in seen:
+            continue
+        seen.add((pc, done))
+        nd = nodes[pc]
+        if not first and stops_before(plan, nodes, pc, done):
+            yield pc, True
+            continue
+        yield pc, False
+        if plan.region_entry[pc] or (nd.region == 0 and plan.shared[pc]):
+            done = True
+        for s in node_successors(nd):
+            stack.append((s, done, False))
 
 
 def stops_before(plan: ThreadPlan, nodes: tuple[Node, ...], pc: int, units_done: bool) -> bool:
