@@ -43,7 +43,7 @@ LOAD = 0.8         # the table grows past this load, 1.5 times (32-bit entries) 
 RUN = 512          # states expanded before their successors are inserted (hashed, then fetched ahead)
 PEND = 1 << 17     # node hits of goto-compiled steps in one run (at least 65,536: one state's most)
 FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
-CHUNK = 2048       # --workers: states one thread expands at a time
+CHUNK = 512        # --workers: states one thread expands at a time (its successors stay in cache)
 SEG_ROWS = 1 << 15  # --workers: successors one thread expands into one buffer (at least OUTCAP)
 SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at least 65,536)
 
