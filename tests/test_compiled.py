@@ -25,6 +25,7 @@ from hugemc.explore import Limits, bfs
 from hugemc.explore.compiled import compiled_bfs
 from hugemc.lang import build_program
 from hugemc.scenario import load_scenario
+from test_reduce import LOCKED  # three lockers, or a sloppy counter
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -154,27 +155,6 @@ def test_workers_use_the_compiled_engine():
     p = check_scenario(ROOT / "examples" / "dissolve-2021-race.toml", CheckOptions(engine="python", workers=2))
     assert r.stats.engine == "compiled" and p.stats.engine == "python" and r.stats.workers == 2
     assert r.ok and (r.stats.states, r.stats.transitions) == (p.stats.states, p.stats.transitions)
-
-
-LOCKED = """
-    int counter __range(0, 4);
-    spinlock_t lock;
-
-    void worker(void)
-    {
-        spin_lock(&lock);
-        counter++;
-        spin_unlock(&lock);
-    }
-
-    void sloppy(void)
-    {
-        int v = READ_ONCE(counter);
-        WRITE_ONCE(counter, v + 1);
-    }
-
-    FINAL(all_counted) { return counter == 3; }
-"""
 
 
 def sym_both(path: Path, workers: int = 1):
