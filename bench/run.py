@@ -569,24 +569,24 @@ def legacy_refcount_section(old: str) -> str | None:
 
 
 def write_results(outs: dict, path: Path | None = None) -> None:
-    """Rewrite bench/RESULTS.md: fresh sections for the families run, the old ones kept for the rest."""
+    """Rewrite bench/RESULTS.md: fresh sections for the families run, every other section kept in place."""
     path = path or HERE / "RESULTS.md"
     old = path.read_text() if path.exists() else ""
+    parts = old.split("\n## ")
+    kept = ["## " + p for p in parts[1:]]  # (parts[0] is the head, written afresh)
+    fresh = {fam: section(fam, outs[fam]) for fam in FAMILIES if fam in outs}
     sections = []
-    for fam in FAMILIES:
-        if fam in outs:
-            sections.append(section(fam, outs[fam]))
-            continue
-        start = old.find(f"## {TITLES[fam]}\n")
-        if start >= 0:
-            end = old.find("\n## ", start + 1)
-            sections.append(old[start:] if end < 0 else old[start:end + 1])
-        elif fam == "refcount" and legacy_refcount_section(old):
-            sections.append(legacy_refcount_section(old))
-    start = old.find(f"## {RAY_TITLE}\n")  # --ray's section is written by --ray alone: keep it
-    if start >= 0:
-        end = old.find("\n## ", start + 1)
-        sections.append(old[start:] if end < 0 else old[start:end + 1])
+    for sec in kept:
+        fam = next((f for f in FAMILIES if sec.startswith(f"## {TITLES[f]}\n")), None)
+        if fam in fresh:
+            sections.append(fresh.pop(fam))
+        else:
+            sections.append(sec)
+    if "refcount" not in outs and not any(s.startswith(f"## {TITLES['refcount']}\n") for s in sections):
+        legacy = legacy_refcount_section(old)
+        if legacy:
+            sections.insert(0, legacy)
+    sections += [fresh[f] for f in FAMILIES if f in fresh]  # families the file did not have yet
     path.write_text(RESULTS_HEAD + "\n".join(s.rstrip("\n") + "\n" for s in sections))
 
 

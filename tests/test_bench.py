@@ -125,6 +125,7 @@ def test_write_keeps_the_sections_not_rerun(tmp_path):
     assert "## " + b.TITLES["gigantic"] in text and "| 1 | hugemc | 10 | 20 |" in text
     assert "## " + b.TITLES["refcount"] in text and "| N x M | tool |" in text  # kept, from the old format
     assert "Why the state counts differ" in text
+    assert "## largest refcount sizes" in text  # a hand-written section stays where it was
     b.write_results({"seed": dict(out, verdict="Verdict: holds at every size.")}, res)
     again = res.read_text()
     assert "| 1 | hugemc | 10 | 20 |" in again and "## " + b.TITLES["seed"] in again
