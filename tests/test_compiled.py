@@ -216,3 +216,15 @@ def test_large_model_built_from_several_units(monkeypatch, tmp_path):
     assert len(small) == 1  # too small to be worth splitting
     a, b, jm = both(path)
     assert not jm.cached and a == b
+
+
+def test_symmetry_takeover_mid_search():
+    """--symmetry under --engine auto: the compiled engine takes over a reduced search, same result."""
+    from hugemc.explore.reduce import Reduction
+    prog = build_program(load_scenario(ROOT / "examples" / "frozen-allocator-2025.toml"))
+    m1, m2 = compile_program(prog), compile_program(prog)
+    a = summary(bfs(m1, reduce=Reduction(m1, symmetry=True)), m1)
+    later = _Later(jit_model(m2), 4)
+    r = bfs(m2, upgrade=later, reduce=Reduction(m2, symmetry=True))
+    assert later.result is not None and "symmetry" in r.reduction
+    assert a == summary(r, m2)
