@@ -156,14 +156,19 @@ class _JitGen(_Gen):
         out += [f"{ind}_oc[_n] = {int(k)}", f"{ind}_n += 1"]
         return out
 
-    def pack_words(self, v: str) -> list[str]:
-        """Text of each 64-bit word of the packed state from the group locals of ``v``."""
+    def pack_words(self, v: str, c_array: bool = False) -> list[str]:
+        """Text of each 64-bit word of the packed state from the group locals of ``v``.
+
+        ``c_array``: C text over the array ``v`` (``v[j]``, shifted unsigned)
+        instead of the translator's locals ``v_j``.
+        """
         words: list[list[str]] = [[] for _ in range(self.W)]
         for j, (start, width) in enumerate(zip(self.gstart, self.gwidth)):
             w, b = divmod(start, 64)
-            words[w].append(f"({v}_{j} << {b})" if b else f"{v}_{j}")
+            x = f"(uint64_t){v}[{j}]" if c_array else f"{v}_{j}"
+            words[w].append(f"({x} << {b})" if b else x)
             if b + width > 64:
-                words[w + 1].append(f"({v}_{j} >> {64 - b})")
+                words[w + 1].append(f"({x} >> {64 - b})")
         return [" | ".join(p) if p else "0" for p in words]
 
     def unpack_groups(self, row: str, v: str, ind: str) -> list[str]:
@@ -485,23 +490,12 @@ void hm_batch(int64_t *keys, int64_t kcap, int64_t n, hm_ent *table, int64_t siz
     ret[0] = i; ret[1] = n; ret[2] = why;
 }
 
-/* the successors of one state (-1: the Python engine must expand it) */
-int64_t hm_expand_one(const int64_t *row, int64_t *out, int32_t *oc, int64_t cap) {
-    hm_npend = 0;
-    return hm_expand_row(row, out, oc, cap);
-}
 '''
 
 
 def _c_array(name: str, values) -> str:
     vals = [int(x) for x in values] or [0]
     return f"static const int64_t v{name}[{len(vals)}] = {{{', '.join(f'INT64_C({x})' for x in vals)}}};"
-
-
-def generate(model: Model) -> tuple[str, dict]:
-    """The C source of ``model``'s compiled engine (one translation unit) and what it says about itself."""
-    srcs, info = generate_units(model, 1)
-    return srcs[0], info
 
 
 def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
@@ -566,7 +560,7 @@ def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
                 dispatch.append("    }")
             cur_tid = tid
             ps = p.threads[tid].pc_slot
-            dispatch.append(f"    switch ({_pc_code_c(L, g, ps)}) {{")
+            dispatch.append(f"    switch ({_slot_code_c(L, g, ps)}) {{")
         body = None
         why = "may overflow 62 bits"
         tr.reset()
@@ -629,7 +623,7 @@ def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
         if kind == ir.FINAL:
             test = f"hm_done(g) && ({test})"
         checks.append(f"    if (openp[{k}] && ({test})) return 1;")
-    done = " && ".join(f"({_pc_code_c(L, g, t.pc_slot)}) == {int(L.pcs[t.pc_slot].index(DONE))}"
+    done = " && ".join(f"({_slot_code_c(L, g, t.pc_slot)}) == {int(L.pcs[t.pc_slot].index(DONE))}"
                        for t in p.threads) or "1"
     unpack = []
     for j, (start, width) in enumerate(zip(g.gstart, g.gwidth)):
@@ -643,13 +637,7 @@ def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
                           f"((uint64_t)row[{w + 1}] << {lo})) & {mask}ULL);")
     if not g.gstart:
         unpack.append("g[0] = 0;")
-    words: list[list[str]] = [[] for _ in range(W)]
-    for j, (start, width) in enumerate(zip(g.gstart, g.gwidth)):
-        w, b = divmod(start, 64)
-        words[w].append(f"((uint64_t)g[{j}] << {b})")
-        if b + width > 64:
-            words[w + 1].append(f"((uint64_t)g[{j}] >> {64 - b})")
-    pack = [f"row[{w}] = (int64_t)({' | '.join(p) if p else '0'});" for w, p in enumerate(words)]
+    pack = [f"row[{w}] = (int64_t)({text});" for w, text in enumerate(g.pack_words("g", c_array=True))]
     canon, sym_groups = _canon_c(model, g)
     gnames = "".join(f"    int64_t vs_{j} = g[{j}]; (void)vs_{j};\n" for j in range(G))
     tls = [("uint32_t", "hm_mark", f"[{total + 1}]"), ("uint32_t", "hm_gen", ""),
@@ -694,7 +682,7 @@ def generate_units(model: Model, units: int) -> tuple[list[str], dict]:
             [head + "\n\n".join(p) for p in parts[1:]]), info
 
 
-def _pc_code_c(L, g: _JitGen, ps: int) -> str:
+def _slot_code_c(L, g: _JitGen, ps: int) -> str:
     """C text of the code of slot ``ps`` (a pc, or any other) from the group array ``g``."""
     if L.base[ps] == 1:
         return "0"
@@ -726,8 +714,8 @@ def _canon_c(model: Model, g: _JitGen) -> tuple[str, list[list[int]]]:
         K, C = len(members), len(slots[0]) + len(holders)
         out += ["    {", f"        int64_t r[{K}][{C}]; int o[{K}];"]
         for i, (m, sl) in enumerate(zip(members, slots)):
-            cells = [_pc_code_c(L, g, k) for k in sl]
-            cells += [f"({_pc_code_c(L, g, h)} == {int(L.code(h, m + 1))})" for h in holders]
+            cells = [_slot_code_c(L, g, k) for k in sl]
+            cells += [f"({_slot_code_c(L, g, h)} == {int(L.code(h, m + 1))})" for h in holders]
             out += [f"        r[{i}][{c}] = {cell};" for c, cell in enumerate(cells)]
         out += [f"        for (int i = 0; i < {K}; i++) {{",  # a stable insertion sort of the rows
                 "            int j = i;",
@@ -743,7 +731,7 @@ def _canon_c(model: Model, g: _JitGen) -> tuple[str, list[list[int]]]:
         for h in holders:
             ids = ", ".join(str(int(L.code(h, m + 1))) for m in members)
             out += ["            {", f"                static const int64_t hc[{K}] = {{{ids}}};",
-                    f"                int64_t c = {_pc_code_c(L, g, h)};",
+                    f"                int64_t c = {_slot_code_c(L, g, h)};",
                     f"                for (int q = 0; q < {K}; q++)",
                     "                    if (c == hc[o[q]]) {",
                     f"                        g[{g.gindex[h]}] += (hc[q] - c) * INT64_C({int(L.inner[h])});",
@@ -875,8 +863,6 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     lib.hm_batch.restype = None
     lib.hm_find_parent.argtypes = [P, I, I, P, P, P, I]
     lib.hm_find_parent.restype = I
-    lib.hm_expand_one.argtypes = [P, P, P, I]
-    lib.hm_expand_one.restype = I
     lib.hm_expand_range.argtypes = [P, I, I, P, P, I, P, P, I, P, P]
     lib.hm_expand_range.restype = None
     lib.hm_merge.argtypes = [P, I, I, P, I, I, I, P, P, P, P, P, I, I, P, P, P, I, P, P]
