@@ -51,7 +51,8 @@ SEG_PEND = 1 << 17  # --workers: node hits of goto-compiled steps per buffer (at
 class CompiledSearch:
     """The state of one compiled breadth-first search (arrays, levels, the checker)."""
 
-    def __init__(self, model: Model, jm, limits: Limits, progress: Progress | None, red=None) -> None:
+    def __init__(self, model: Model, jm, limits: Limits, progress: Progress | None, red=None,
+                 workers: int = 1) -> None:
         self.model = model
         self.red = red  # a Reduction with symmetry groups (None: no symmetry)
         if red is not None and jm.info.get("sym_groups") != red.groups:
@@ -89,7 +90,7 @@ class CompiledSearch:
         self.nbytes = 8 * W
         self.py_transitions = 0  # successors the Python engine made
         self.seg_free: list[tuple] = []  # --workers: buffers of expanded chunks, for reuse
-        self.grow_in_place = True  # False while other threads read the stored states
+        self.grow_in_place = workers <= 1  # (under --workers other threads read the stored states)
         self._update_open()
 
     # -- conversions -------------------------------------------------------------
@@ -340,8 +341,7 @@ def compiled_bfs(model: Model, jm, limits: Limits = Limits(), progress: Progress
     if reduce is not None and reduce.por:
         raise ValueError("partial-order reduction runs on the Python engine")
     red = reduce if reduce is not None and reduce.groups else None
-    S = CompiledSearch(model, jm, limits, progress, red)
-    S.grow_in_place = workers <= 1
+    S = CompiledSearch(model, jm, limits, progress, red, workers)
     lib, st = S.lib, S.st
     ret = np.zeros(3, dtype=np.int64)
     ret5 = np.zeros(5, dtype=np.int64)
