@@ -228,3 +228,21 @@ def test_symmetry_takeover_mid_search():
     r = bfs(m2, upgrade=later, reduce=Reduction(m2, symmetry=True))
     assert later.result is not None and "symmetry" in r.reduction
     assert a == summary(r, m2)
+
+
+@pytest.mark.parametrize("name,wide", [("independent-pages", False), ("hugetlb-pool-speculative", True)])
+def test_tables_grown_from_their_smallest(monkeypatch, name, wide):
+    """Grown from a few entries: rebuilt from the states (32-bit entries) or moved over by their hash
+    half (64-bit entries), the table gives the same search as one that never grows."""
+    from hugemc.explore import compiled
+    prog = build_program(load_scenario(ROOT / "examples" / f"{name}.toml"))
+    m1, m2 = compile_program(prog), compile_program(prog)
+    jm = jit_model(m1)
+    assert (jm.words > 2) == wide
+    a = summary(compiled_bfs(m1, jm), m1)
+    monkeypatch.setattr(compiled, "KEYS0", 4)
+    monkeypatch.setattr(compiled, "TABLE0", 8)
+    S = compiled.CompiledSearch(m2, jit_model(m2), Limits(), None, None)
+    assert len(S.table) == 8 and S.table.itemsize == (8 if wide else 4)
+    b = summary(compiled_bfs(m2, jit_model(m2)), m2)
+    assert a["states"] > 5000 and a == b

@@ -285,7 +285,12 @@ int64_t hm_entry_bytes(void) { return (int64_t)sizeof(hm_ent); }
    they are first touched, and a mapping grows in place or moves without a copy (mremap). */
 void *hm_map(int64_t bytes) {
     void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, (size_t)bytes, MADV_HUGEPAGE);
+#endif
+    return p;
 }
 void *hm_remap(void *p, int64_t old, int64_t bytes) {
 #ifdef MREMAP_MAYMOVE
@@ -306,8 +311,9 @@ static inline int hm_eq(const int64_t *a, const int64_t *b) {
     return 1;
 }
 
+/* a hash's home slot, from its high half (the half a 64-bit entry keeps: the table grows without the states) */
 static inline int64_t hm_home(uint64_t h, int64_t size) {
-    return (int64_t)(((h & 0xFFFFFFFFULL) * (uint64_t)size) >> 32);
+    return (int64_t)(((h >> 32) * (uint64_t)size) >> 32);
 }
 
 /* where row (of hash h) is in the table, or the empty slot for it */
@@ -334,6 +340,27 @@ void hm_rehash(const int64_t *keys, int64_t n, hm_ent *table, int64_t size) {
                 p = 0;
         table[p] = HM_ENT(h, i + 1);
     }
+}
+
+/* the entries of table old in the larger table (64-bit entries only: their hash half gives the home;
+   1 done, 0 the table must be rebuilt from the states with hm_rehash) */
+int64_t hm_regrow(const hm_ent *old, int64_t osize, hm_ent *table, int64_t size) {
+#if HM_W > 2
+    for (int64_t q = 0; q < osize; q++) {
+        hm_ent e = old[q];
+        if (e == 0)
+            continue;
+        int64_t p = hm_home((uint64_t)e, size);
+        while (table[p] != 0)
+            if (++p == size)
+                p = 0;
+        table[p] = e;
+    }
+    return 1;
+#else
+    (void)old; (void)osize; (void)table; (void)size;
+    return 0;
+#endif
 }
 
 /* rows ahead of the one being inserted whose table slot, and then stored state, are fetched early */
@@ -857,6 +884,8 @@ def _load(model: Model, d: Path, name: str, seconds: float, cached: bool) -> Jit
     P, I = ctypes.c_void_p, ctypes.c_int64
     lib.hm_rehash.argtypes = [P, I, P, I]
     lib.hm_rehash.restype = None
+    lib.hm_regrow.argtypes = [P, I, P, I]
+    lib.hm_regrow.restype = I
     lib.hm_insert.argtypes = [P, I, P, I, P, I, P, P, P]
     lib.hm_insert.restype = I
     lib.hm_batch.argtypes = [P, I, I, P, I, I, I, I, P, P, I, P, P, I, P, P, P, P, I, P, P]
@@ -1208,6 +1237,7 @@ def cfg_thread(g: _JitGen, tr, p, plan, tid: int, starts: list[int], params: str
         emit(f"    v_oc[v_n - 1] = {npaths + total + offs[tid]} + start;  /* the step's count; nodes below */")
         # (the thread-locals' addresses taken once: each access is a call in a shared library)
         emit("    { uint32_t *mk = hm_mark; int64_t *pd = hm_pend; int64_t np = hm_npend; uint32_t gen = ++hm_gen;")
+        emit('      __asm__("" : "+r"(mk), "+r"(pd));  /* (kept, not asked again in the loop) */')
         emit("      if (gen == 0) { memset(mk, 0, sizeof hm_mark); gen = hm_gen = 1; }")
         emit("      for (int i = 0; i < tn; i++) { int t = trail[i]; if (mk[t] != gen) {")
         emit("          mk[t] = gen;")

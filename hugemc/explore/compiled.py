@@ -41,6 +41,8 @@ OUTCAP = 4096      # successors of one state the compiled code handles (more: th
 KGROW = 1.25       # the stored states grow by this factor (in place where the allocator can)
 LOAD = 0.8         # the table grows past this load, 1.5 times (32-bit entries) or 2 times (wide states) larger
 RUN = 512          # states expanded before their successors are inserted (hashed, then fetched ahead)
+KEYS0 = 1 << 14    # stored states there is room for at first
+TABLE0 = 1 << 15   # the table's first size
 PEND = 1 << 17     # node hits of goto-compiled steps in one run (at least 65,536: one state's most)
 FLAGCAP = 1 << 16  # flagged states between two visits of the property checker
 CHUNK = 512        # --workers: states one thread expands at a time (its successors stay in cache)
@@ -66,10 +68,10 @@ class CompiledSearch:
         self.r = SearchResult()
         self.clock = Clock(limits, progress)
         self.chk = Checker(model, self.r)
-        self.keys = _mapped(self.lib, (1 << 14, W), np.int64)
+        self.keys = _mapped(self.lib, (KEYS0, W), np.int64)
         # table entries: 32-bit state indices, or with states of several words, 64 bits with half the hash
         self.tdtype = np.int64 if jm.lib.hm_entry_bytes() == 8 else np.int32
-        self.table = _mapped(self.lib, (1 << 15,), self.tdtype)
+        self.table = _mapped(self.lib, (TABLE0,), self.tdtype)
         self.out = np.zeros((2 * OUTCAP, W), dtype=np.int64)  # a run's successors
         self.oc = np.zeros(2 * OUTCAP, dtype=np.int32)
         self.ms = np.zeros(RUN, dtype=np.int64)
@@ -119,7 +121,9 @@ class CompiledSearch:
         if tsize >= 1 << 31:
             return False
         lim = self.limits.max_memory
-        if lim is not None and kcap * self.nbytes + tsize * self.table.itemsize > lim:
+        regrow = tsize != len(self.table) and self.table.itemsize == 8  # (the old table lives while it is read)
+        room = kcap * self.nbytes + tsize * self.table.itemsize + (self.table.nbytes if regrow else 0)
+        if lim is not None and room > lim:
             return False
         if need_keys and self.grow_in_place:  # remapped, not copied
             self.keys = _remapped(self.lib, self.keys, (kcap, self.W))
@@ -127,7 +131,11 @@ class CompiledSearch:
             keys = _mapped(self.lib, (kcap, self.W), np.int64)
             keys[:n] = self.keys[:n]
             self.keys = keys
-        if tsize != len(self.table):
+        if regrow:  # the entries moved over, the states not read again
+            table = _mapped(self.lib, (tsize,), self.tdtype)
+            self.lib.hm_regrow(_p(self.table), len(self.table), _p(table), tsize)
+            self.table = table
+        elif tsize != len(self.table):
             self.table = None  # free it before the new one is made
             self.table = _mapped(self.lib, (tsize,), self.tdtype)
             self.lib.hm_rehash(_p(self.keys), n, _p(self.table), len(self.table))
