@@ -4,7 +4,6 @@ import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from jsonschema import Draft4Validator, Draft202012Validator
 
@@ -98,7 +97,7 @@ def _uris(obj):
 def test_sarif_bases_fingerprints_rules_and_known_bugs(tmp_path):
     rel = copied_example(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    p = regression(tmp_path / "examples")
+    regression(tmp_path / "examples")
     runs = [hugemc("check", rel, "examples/s.toml", "--format", "sarif", "--coverage", cwd=tmp_path)
             for _ in range(2)]
     assert runs[0].returncode == 1

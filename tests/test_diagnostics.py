@@ -3,9 +3,7 @@
 import re
 import subprocess
 import sys
-import textwrap
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import write_scenario

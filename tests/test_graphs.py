@@ -12,7 +12,6 @@ import pytest
 from conftest import EXAMPLES, ROOT, check_file
 from hugemc.report.export import export
 from hugemc.report.graphs import CONFLICT, PO, interleaving_graph, path_graph, to_mermaid
-from hugemc.result import ScenarioResult
 
 
 def violation(name, prop):

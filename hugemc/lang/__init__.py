@@ -8,7 +8,6 @@ annotations (:mod:`.annotate`) -> parse (pycparser) -> lower to the IR
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from pycparser import c_parser
 

@@ -15,7 +15,7 @@ import re
 from pycparser import c_ast
 
 from ..ir import (
-    ASSERTION, UNLOCK, Assign, Assume, Binary, Branch, Check, Choose, Const, Print, Unary, Var, Warn,
+    ASSERTION, UNLOCK, Assume, Binary, Branch, Check, Choose, Const, Print, Unary, Var, Warn,
 )
 from .ctypes import BOOL, INT, VOID, IntType, PtrType
 
