@@ -106,10 +106,25 @@ bool ghost_alloc_gave_up;			/* both attempts lost the race */
 bool ghost_pool_entered;			/* some page was put on a hugetlb free list */
 bool ghost_restore_failed;			/* a vmemmap restore failed: the page went back to the pool */
 
-/* PageHuge(): a compound head with the hugetlb destructor */
-bool PageHuge(struct page *page)
+/* PageHeadHuge(): a compound head with the hugetlb destructor */
+bool PageHeadHuge(struct page *page)
 {
 	return PageHead(page) && READ_ONCE(page->compound_dtor) == HUGETLB_PAGE_DTOR;
+}
+
+/*
+ * PageHuge() (6.1): any page of a compound page whose head has the hugetlb
+ * destructor, a tail too (its head's destructor, read through the tail's
+ * head pointer as it is then, without checking that head again).
+ */
+bool PageHuge(struct page *page)
+{
+	struct page *head;
+
+	if (PageHead(page))
+		return READ_ONCE(page->compound_dtor) == HUGETLB_PAGE_DTOR;
+	head = READ_ONCE(page->first_page);
+	return head && READ_ONCE(head->compound_dtor) == HUGETLB_PAGE_DTOR;
 }
 
 /* ghost: every page of the compound page at @head is now at @where */
@@ -393,7 +408,8 @@ void free_huge_page(struct page *page)
 /*
  * dequeue_huge_page() (6.1 dequeue_huge_page_node_exact()): alloc_huge_page()'s
  * take from the free list: under the lock, the first freed hugetlb head that
- * is not PageHWPoison loses its freed mark and gets count 1.
+ * is not PageHWPoison and is of order HUGETLB_ORDER (demoted chunks are on
+ * the smaller hstate's lists) loses its freed mark and gets count 1.
  */
 struct page *dequeue_huge_page(void)
 {
@@ -403,7 +419,7 @@ struct page *dequeue_huge_page(void)
 
 	spin_lock(&hugetlb_lock);
 	for (pfn = 0; pfn < NR_PAGES; pfn += 1 << HUGETLB_ORDER) {
-		if (!PageHuge(&pages[pfn]))
+		if (!PageHeadHuge(&pages[pfn]))
 			continue;
 		flags = READ_ONCE(pages[pfn].flags);
 		if (!(flags & (1 << PG_hugetlb_freed)))
@@ -412,6 +428,8 @@ struct page *dequeue_huge_page(void)
 			TRACE(hugetlb_dequeue_skipped_hwpoison);
 			continue;
 		}
+		if (READ_ONCE(pages[pfn].compound_order) != HUGETLB_ORDER)
+			continue;	/* a demoted chunk: the smaller hstate's free list */
 		page = &pages[pfn];
 		break;
 	}
@@ -673,7 +691,7 @@ int demote_free_huge_page(void)
 
 	spin_lock(&hugetlb_lock);
 	for (pfn = 0; pfn < NR_PAGES; pfn += 1 << HUGETLB_ORDER) {
-		if (!PageHuge(&pages[pfn]))
+		if (!PageHeadHuge(&pages[pfn]))
 			continue;
 		flags = READ_ONCE(pages[pfn].flags);
 		if (!(flags & (1 << PG_hugetlb_freed)) || (flags & (1 << PG_hwpoison)))
@@ -740,7 +758,7 @@ bool isolate_hugetlb(struct page *page)
 	bool ret = true;
 
 	spin_lock(&hugetlb_lock);
-	if (!PageHuge(page)) {
+	if (!PageHeadHuge(page)) {
 		TRACE(hugetlb_isolate_not_hugetlb);	/* freed or dissolved since the caller looked */
 		ret = false;
 		goto unlock;

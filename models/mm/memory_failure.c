@@ -110,7 +110,7 @@ static int get_hwpoison_huge_page(struct page *head)
 	int ret = MF_NOT_HUGETLB;
 
 	spin_lock(&hugetlb_lock);
-	if (PageHuge(head)) {
+	if (PageHeadHuge(head)) {
 		if (test_bit(PG_hugetlb_freed, &head->flags)) {
 			ret = 0;
 		} else if (test_bit(PG_hugetlb_migratable, &head->flags)) {
@@ -127,13 +127,15 @@ static int get_hwpoison_huge_page(struct page *head)
 }
 
 /*
- * __get_hwpoison_page() (before and after 25182f05ffed): try-get the head of
- * @page and re-check that @page still belongs to it (else put: "cannot catch
- * tail"). Returns 1 with a reference on compound_head(page), 0, or -EBUSY.
+ * mf_get_head_ref(): __get_hwpoison_page() on @page whose head was read as
+ * @head (before and after 25182f05ffed): a hugetlb @head per
+ * MF_GET_HWPOISON_HUGE, else try-get @head and re-check that @page still
+ * belongs to it (else put: "cannot catch tail"). Returns 1 with a reference
+ * on @head, 0, or -EBUSY. (The hugetlb path does not re-check: @head may no
+ * longer be @page's head, as in 6.1.)
  */
-static int __get_hwpoison_page(struct page *page)
+static int mf_get_head_ref(struct page *page, struct page *head)
 {
-	struct page *head = compound_head(page);
 	int ret;
 
 #if MF_GET_HWPOISON_HUGE
@@ -156,6 +158,12 @@ static int __get_hwpoison_page(struct page *page)
 	return 0;
 }
 
+/* __get_hwpoison_page(): mf_get_head_ref() on compound_head(page); 1 with a reference on that head, 0, or -EBUSY */
+static int __get_hwpoison_page(struct page *page)
+{
+	return mf_get_head_ref(page, compound_head(page));
+}
+
 /* get_hwpoison_page() (get_any_page() without its retries): 1 with a reference on the head, 0, or < 0 */
 static int get_hwpoison_page(struct page *p)
 {
@@ -176,7 +184,7 @@ static int __get_huge_page_for_hwpoison(struct page *page, bool no_retry)
 	int ret = 2;
 	bool count_increased = false;
 
-	if (!PageHuge(head))
+	if (!PageHeadHuge(head))
 		goto out;
 	if (test_bit(PG_hugetlb_freed, &head->flags)) {
 		ret = 0;
@@ -322,17 +330,14 @@ void memory_failure(int pfn)
 	}
 	TRACE(mf_poisoned_raw);
 	hpage = compound_head(p);
-	res = get_hwpoison_page(p);
+	res = mf_get_head_ref(p, hpage);	/* get_hwpoison_page(p), on the head just read */
 	if (res <= 0) {
 		TRACE(mf_no_ref);	/* free buddy page, or a page it cannot handle */
 		return;
 	}
-	if (compound_head(p) != hpage) {
+	if (compound_head(p) != hpage)
 		TRACE(mf_different_compound);	/* MF_MSG_DIFFERENT_COMPOUND */
-		mf_put_page(compound_head(p));
-		return;
-	}
-	mf_put_page(hpage);
+	mf_put_page(hpage);	/* the reference taken, on the page it was taken on */
 }
 
 /*

@@ -1,0 +1,71 @@
+"""The model library follows the kernel where a scenario leans on the details.
+
+Each test is a scenario a kernel developer would write from docs/models.md,
+checked on the default engine: a tail page is PageHuge (6.1) but not
+PageHeadHuge, the pool hands out only pages of its own order, and
+memory_failure() drops exactly the reference it took, even when demotion
+rebuilds the compound page under it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import check_file
+
+REFS = ["refcount_conserved", "refcount_nonnegative", "no_leak", "buddy_pages_unreferenced",
+        "hugetlb_free_pages_unreferenced", "no_double_free", "no_use_after_free"]
+
+
+def scenario(tmp: Path, c_src: str, threads: dict, properties: list, defines: dict, expect="holds") -> Path:
+    """A scenario over the library (``mm/memory_failure.c`` and what it includes)."""
+    (tmp / "m.c").write_text('#include "mm/memory_failure.c"\n' + c_src)
+    lines = ['models = ["m.c"]',
+             'property_files = ["m.c", "refcount.c", "hugetlb.c", "memory_failure.c"]',
+             "properties = [" + ", ".join(f'"{p}"' for p in properties) + "]",
+             'init = "hugetlb_init_pool()"', f'expect = "{expect}"', "[defines]"]
+    lines += [f"{k} = {v}" for k, v in defines.items()]
+    lines.append("[threads]")
+    lines += [f'{k} = "{v}"' for k, v in threads.items()]
+    p = tmp / "s.toml"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+POOL = {"NR_PAGES": 2, "ALLOC_CAN_FAIL": 0, "VMEMMAP_RESTORE_CAN_FAIL": 0}
+
+
+def test_a_tail_is_pagehuge_and_dissolves_its_head(tmp_path):
+    src = """
+    bool tail_huge, tail_head_huge, head_huge;
+    void look(void) { tail_huge = PageHuge(&pages[1]); tail_head_huge = PageHeadHuge(&pages[1]);
+                      head_huge = PageHuge(&pages[0]); }
+    FINAL(tail_is_huge_not_head_huge) { return tail_huge && !tail_head_huge && head_huge; }
+    """
+    r = check_file(scenario(tmp_path, src, {"look": "look()"}, ["tail_is_huge_not_head_huge"], POOL))
+    assert r.verdict == "holds", r.summary()
+    r = check_file(scenario(tmp_path, "", {"dissolve": "dissolve_free_huge_page(&pages[1])"},
+                            ["dissolved", "not_in_buddy_and_hugetlb_pool"] + REFS, POOL))
+    assert r.verdict == "holds", r.summary()  # `dissolved` is reached: through the tail
+
+
+def test_the_pool_never_hands_out_a_demoted_chunk(tmp_path):
+    src = """
+    struct page *got;
+    bool tried;
+    void user(void) { got = dequeue_huge_page(); tried = 1; }
+    INVARIANT(only_pool_order) { return got == NULL || got->compound_order == HUGETLB_ORDER; }
+    REACHABLE(user_found_none_after_demotion) { return TRACED(hugetlb_demoted) && tried && got == NULL; }
+    """
+    r = check_file(scenario(tmp_path, src, {"demote": "demote_free_huge_page()", "user": "user()"},
+                            ["only_pool_order", "user_found_none_after_demotion", "demoted"], POOL))
+    assert r.verdict == "holds", r.summary()
+
+
+def test_memory_failure_drops_the_reference_it_took_while_demotion_races(tmp_path):
+    """6.1: memory_failure(1)'s normal path takes its reference on the head it read, which demotion may
+    have rebuilt by the re-check; it must drop that reference, not one on the page's new head."""
+    threads = {"mf": "memory_failure(1)", "demote": "demote_free_huge_page()", "user": "hugetlb_user()"}
+    r = check_file(scenario(tmp_path, "", threads, REFS + ["demoted"], POOL))
+    assert r.verdict == "holds", r.summary()
+    assert not r.violations
