@@ -136,10 +136,41 @@ MAX_THREADS = 64  # more threads than this cannot be meant for an exhaustive sea
 
 
 def _one_line_code(path, text, key, code: str, what: str) -> None:
-    """A thread's call or init is one C expression or statement: no newline, no directive."""
+    """A thread's call or init is one C call ``name(args)`` on one line: no newline, no directive, and
+    nothing that would end the call's statement or the function it is compiled into."""
+    hint = "write it as \"entry(args)\"; put more code in a model function and call that"
     if "\n" in code or "\r" in code or "#" in code or len(code) > 2000:
-        raise _err(path, text, key, f"{what} must be one C call on one line",
-                   hint="write it as \"entry(args)\"; put more code in a model function and call that")
+        raise _err(path, text, key, f"{what} must be one C call on one line", hint=hint)
+    why = call_shape_error(code)
+    if why:
+        raise _err(path, text, key, f"{what} must be one C call such as \"entry(args)\": {why}", hint=hint)
+
+
+def call_shape_error(code: str) -> str | None:
+    """Why ``code`` is not one call ``name(args)`` (None: it is): the arguments' brackets must balance
+    and close at the end, with no ``;``, braces, comment or string in them."""
+    m = re.match(r"\s*[A-Za-z_]\w*\s*\(", code)
+    if not m:
+        return "it does not start with a function name and '('"
+    for bad, why in ((";", "a ';'"), ("{", "a '{'"), ("}", "a '}'"), ("/*", "a comment"), ("//", "a comment"),
+                     ('"', "a string"), ("'", "a character constant")):
+        if bad in code:
+            return f"it holds {why}"
+    pairs = {"(": ")", "[": "]"}
+    stack: list[str] = []
+    end = len(code.rstrip())
+    for i in range(m.end() - 1, end):
+        c = code[i]
+        if c in pairs:
+            stack.append(pairs[c])
+        elif c in ")]":
+            if not stack or stack.pop() != c:
+                return f"an unmatched '{c}'"
+            if not stack and i != end - 1:
+                return "text after the call's closing ')'"
+    if stack:
+        return "its '(' is not closed"
+    return None
 
 
 def project_root(start: Path) -> Path | None:

@@ -84,6 +84,24 @@ def test_include_through_a_thread_call_is_refused(tmp_path):
         load_scenario(p)
 
 
+@pytest.mark.parametrize("call,why", [
+    ("t(); } INVARIANT(injected) { return 0; } void z(void) { t()", "a ';'"),
+    ("t(); t()", "a ';'"),
+    ("", "function name"),
+    ("t() /*", "a comment"),
+    ("t() + 1", "after the call"),
+    ("t(1", "not closed"),
+])
+def test_a_thread_call_is_one_call(tmp_path, call, why):
+    """A thread's call is compiled as a function body: it must not end that body, define code or hide text."""
+    p = _scenario(tmp_path, f'models = ["m.c"]\nexpect = "holds"\n[threads]\nt = "{call}"\n')
+    with pytest.raises(HugemcError, match="one C call such as") as e:
+        load_scenario(p)
+    assert why in str(e.value) and e.value.loc.line == 4 and e.value.hint
+    r = run_cli("check", str(p))
+    assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()
