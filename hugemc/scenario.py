@@ -118,6 +118,32 @@ def _err(path, text, key, msg, hint=None):
     return HugemcError(msg, SourceLoc(str(path), line, col), hint=hint)
 
 
+def parse_toml(text: str, path: Path, hint: str) -> dict:
+    """The table of TOML ``text`` (from ``path``); malformed TOML, or nesting too deep for the parser, is a
+    located :class:`HugemcError`. A leading byte-order mark is ignored."""
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise HugemcError(f"malformed TOML: {msg}", SourceLoc(str(path), line, col), hint=hint) from None
+    except RecursionError:
+        depth, line, col = 0, 1, 1
+        for i, row in enumerate(text.splitlines(), 1):  # where the nesting gets deep
+            for j, c in enumerate(row, 1):
+                depth += c in "[{"
+                depth -= c in "]}"
+                if depth > 100:
+                    line, col = i, j
+                    break
+            else:
+                continue
+            break
+        raise HugemcError("malformed TOML: arrays or tables nested too deep", SourceLoc(str(path), line, col),
+                          hint="a scenario nests a few levels at most; " + hint) from None
+
+
 def parse_size(v) -> int:
     """'2G', '512M', '100k' or a number of bytes (never a boolean)."""
     if isinstance(v, bool):
@@ -261,14 +287,7 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
                           hint="TOML files are UTF-8: re-save the file as UTF-8") from None
     except OSError as e:
         raise HugemcError(f"cannot read scenario '{path}': {e.strerror}", SourceLoc(str(path))) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
-        line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
-        raise HugemcError(f"malformed TOML: {msg}", SourceLoc(str(path), line, col),
-                          hint="see docs/scenarios.md for the scenario format") from None
+    data = parse_toml(text, path, "see docs/scenarios.md for the scenario format")
     for k in data:
         if k not in TOP_KEYS:
             raise _err(path, text, k, f"unknown scenario key '{k}'",

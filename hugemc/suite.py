@@ -21,13 +21,12 @@ Command-line options beat overrides, overrides beat the scenario's own
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .check import ENGINES, STORES, CheckOptions
 from .diagnostics import HugemcError, SourceLoc, did_you_mean
-from .scenario import find_key, parse_size
+from .scenario import find_key, parse_size, parse_toml
 
 CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
 SUITE_KEYS = {"scenarios", "defaults", "overrides"}
@@ -54,10 +53,7 @@ def find_config(cwd: Path) -> tuple[Path, dict, str] | None:
         except UnicodeDecodeError:
             raise HugemcError(f"{cfg.name} is not UTF-8 text", SourceLoc(str(cfg)),
                               hint="TOML files are UTF-8: re-save the file as UTF-8") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise HugemcError(f"malformed TOML: {e}", SourceLoc(str(cfg))) from None
+        data = parse_toml(text, cfg, "see docs/scenarios.md (suites) for the format")
         table = data if name == "hugemc.toml" else data.get("tool", {}).get("hugemc")
         if table:
             return cfg, table, text

@@ -102,6 +102,20 @@ def test_a_thread_call_is_one_call(tmp_path, call, why):
     assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
 
 
+def test_deeply_nested_toml_is_located(tmp_path):
+    p = _scenario(tmp_path, 'models = ["m.c"]\nx = ' + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(HugemcError, match="nested too deep") as e:
+        load_scenario(p)
+    assert e.value.loc.line == 2 and e.value.loc.col > 100 and e.value.hint
+    r = run_cli("check", str(p))
+    assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path):
+    p = _scenario(tmp_path, '\ufeffmodels = ["m.c"]\nexpect = "holds"\n[threads]\nt = "t()"\n')
+    assert load_scenario(p).models
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()
@@ -245,7 +259,8 @@ def test_output_into_a_missing_folder_is_an_input_error(tmp_path, option):
     dest = str(tmp_path / "missing" / "r.out")
     args = [f"{option}={dest}"] if option.startswith("--report") else [option, dest]
     r = run_cli("check", str(EXAMPLES / "lost-update.toml"), *args)
-    assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    err = " ".join(r.stderr.split())  # (wrapped at 80 columns where the long temporary path falls)
+    assert r.returncode == 2 and "does not exist" in err and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("doc", ['{"a": 1}', '{"hugemc": "0.1", "scenarios": [{"name": 3}]}',
