@@ -116,6 +116,21 @@ def test_a_byte_order_mark_is_ignored(tmp_path):
     assert load_scenario(p).models
 
 
+@pytest.mark.parametrize("src,line,col,what", [
+    ("int g __range(0, 3);\nvoid t(void)\n{\n\tg = 1;\n", 3, 1, "'{' is never closed"),
+    ("int g __range(0, 3);\nvoid t(void) { if (g) { g = 1; }\n", 2, 14, "'{' is never closed"),
+    ("int g __range(0, 3);\n/* a comment\nvoid t(void) { g = 1; }\n", 2, 1, "unterminated comment"),
+    ("int g __range(0, 3);\nvoid t(void) { g = 1; } /* x */ /*\n", 2, 33, "unterminated comment"),
+])
+def test_an_unclosed_brace_or_comment_is_located_in_its_file(tmp_path, src, line, col, what):
+    """The parser only fails past the model file's end: the error names the file, '{' or '/*' instead."""
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match=what) as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.file.endswith("m.c") and (e.value.loc.line, e.value.loc.col) == (line, col)
+    assert e.value.hint
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()

@@ -8,6 +8,7 @@ annotations (:mod:`.annotate`) -> parse (pycparser) -> lower to the IR
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pycparser import c_parser
 
@@ -85,7 +86,10 @@ def _build_program(sc: Scenario) -> Program:
     try:
         ast = _Parser().parse(text, filename=root_name)
     except c_parser.ParseError as e:
-        raise _parse_error(str(e), source_lines) from None
+        err = _parse_error(str(e), source_lines)
+        if err.loc is None or err.loc.file in (root_name, "", None):  # past the end of every model file
+            err = _unclosed_brace(pp.text, root_name) or err
+        raise err from None
     opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **_caps(sc),
                    library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
@@ -181,6 +185,38 @@ def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> st
             continue
         out.append(raw)
     return "\n".join(out)
+
+
+_MARKER = re.compile(r'# (\d+) "((?:[^"\\]|\\.)*)"$')
+
+
+def _unclosed_brace(text: str, root_name: str) -> HugemcError | None:
+    """The error for a '{' of a model file that is never closed (then the parser only fails in the
+    scenario's own code after it), from the preprocessed ``text``; None if every brace is closed."""
+    stack: list[tuple[str, int, int]] = []
+    name, line = root_name, 0
+    for row in text.split("\n"):
+        m = _MARKER.match(row)
+        if m:
+            name, line = re.sub(r"\\(.)", r"\1", m.group(2)), int(m.group(1)) - 1
+            continue
+        line += 1
+        quote = ""
+        for col, c in enumerate(row, 1):
+            if quote:
+                quote = "" if c == quote else quote
+            elif c in "\"'":
+                quote = c
+            elif c == "{":
+                stack.append((name, line, col))
+            elif c == "}" and stack:
+                stack.pop()
+    left = [b for b in stack if b[0] != root_name]
+    if not left:
+        return None
+    name, line, col = left[0]
+    return HugemcError("this '{' is never closed", SourceLoc(name, line, col),
+                       hint=f"a '}}' is missing before the end of {Path(name).name}")
 
 
 def _parse_error(msg: str, source_lines) -> HugemcError:

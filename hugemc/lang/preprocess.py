@@ -209,8 +209,9 @@ class _Line:
         return seg[1], pos - seg[0] + seg[2] + 1
 
 
-def _split_lines(text: str) -> tuple[list[str], list[_Line]]:
-    """Physical lines and logical lines (continuations joined, comments blanked)."""
+def _split_lines(text: str) -> tuple[list[str], list[_Line], tuple[int, int] | None]:
+    """Physical lines, logical lines (continuations joined, comments blanked), and where a ``/*`` that is
+    never closed begins (None: every comment is closed)."""
     phys = text.split("\n")
     if phys and phys[-1] == "":
         phys.pop()
@@ -240,6 +241,7 @@ def _split_lines(text: str) -> tuple[list[str], list[_Line]]:
     # phase 3: comments. A comment on one line becomes spaces of equal length.
     lines: list[_Line] = []
     in_block = False
+    opened: tuple[int, int] | None = None  # (line, column) of the open comment's /*
     pending_directive: _Line | None = None  # a directive whose comment continues
     for ltext, lno, count, segs in joined:
         out: list[str] = []
@@ -276,6 +278,8 @@ def _split_lines(text: str) -> tuple[list[str], list[_Line]]:
                 pos = n
             elif c == "/" and ltext.startswith("/*", pos):
                 in_block = True
+                seg = max((sg for sg in segs if sg[0] <= pos), key=lambda sg: sg[0])
+                opened = (seg[1], pos - seg[0] + 1)
                 out.append("  ")
                 pos += 2
             else:
@@ -296,7 +300,7 @@ def _split_lines(text: str) -> tuple[list[str], list[_Line]]:
         lines.append(line)
         if in_block and stripped.lstrip().startswith("#"):
             pending_directive = line
-    return phys, lines
+    return phys, lines, opened if in_block else None
 
 
 # --------------------------------------------------------------------------
@@ -454,10 +458,13 @@ class _Preprocessor:
 
     def _run_file(self, text: str, name: str, on_disk: bool, directory: str | None,
                   depth: int, key: str) -> None:
-        phys, lines = _split_lines(text)
+        phys, lines, open_comment = _split_lines(text)
         ctx = _FileCtx(name, phys, lines, on_disk, directory, depth)
         outer = self.ctx
         self.ctx = ctx
+        if open_comment is not None:
+            raise self.error("unterminated comment: this '/*' is never closed", *open_comment,
+                             hint="add the missing '*/'")
         ctx_key = key
         self._emit_marker(1, name)
         while ctx.pos < len(ctx.lines):
