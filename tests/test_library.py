@@ -69,3 +69,18 @@ def test_memory_failure_drops_the_reference_it_took_while_demotion_races(tmp_pat
     r = check_file(scenario(tmp_path, "", threads, REFS + ["demoted"], POOL))
     assert r.verdict == "holds", r.summary()
     assert not r.violations
+
+
+def test_defines_the_library_cannot_mean_are_refused(tmp_path):
+    import pytest
+
+    from hugemc.diagnostics import HugemcError
+    from hugemc.lang import build_program
+    from hugemc.scenario import load_scenario
+    for defines, what in [({**POOL, "HUGETLB_ORDER": 2}, "NR_PAGES must hold"),
+                          ({**POOL, "FREEZE_PATCH": 99}, "FREEZE_PATCH must be"),
+                          ({**POOL, "HUGETLB_ORDER": 0}, "HUGETLB_ORDER must be")]:
+        p = scenario(tmp_path, "", {"u": "hugetlb_user()"}, REFS, defines)
+        with pytest.raises(HugemcError, match=what) as e:
+            build_program(load_scenario(p))
+        assert e.value.loc.file.endswith("hugetlb.c") and "[defines]" in e.value.hint

@@ -839,7 +839,9 @@ class _Preprocessor:
                 self.once.add(file_key)
         elif name == "error":
             msg = line.text[self._offset_after(line, d):].strip()
-            raise self.tok_error(f"#error: {msg}" if msg else "#error", hash_tok)
+            raise self.tok_error(f"#error: {msg}" if msg else "#error", hash_tok,
+                                 hint="this file refuses the configuration it was given: change the "
+                                      "scenario's [defines] (docs/models.md lists each define's values)")
         elif name in ("warning", "line"):
             pass
         elif d.kind == "num":

@@ -78,6 +78,15 @@
 #ifndef DISSOLVE_FREED_CHECK
 #define DISSOLVE_FREED_CHECK 1
 #endif
+#if FREEZE_PATCH < 0 || FREEZE_PATCH > 4
+#error FREEZE_PATCH must be 0 (no freeze), 1, 2, 3 (the patch's versions) or 4 (alloc_frozen_pages)
+#endif
+#if HUGETLB_ORDER < 1
+#error HUGETLB_ORDER must be at least 1 (a hugetlb page of one page cannot be demoted)
+#endif
+#if NR_PAGES < (1 << HUGETLB_ORDER)
+#error NR_PAGES must hold at least one hugetlb page of (1 << HUGETLB_ORDER) pages
+#endif
 #ifndef GATHER_SURPLUS
 #define GATHER_SURPLUS 2
 #endif
