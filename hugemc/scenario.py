@@ -73,6 +73,17 @@ class Scenario:
         """Location of ``key = ...`` in the scenario file (for messages)."""
         return SourceLoc(str(self.path), *find_key(self.text, key))
 
+    def item_loc(self, key: str, item: str) -> SourceLoc:
+        """Location of the string ``item`` in the value of ``key`` (a list may span lines); else the key's."""
+        loc = self.key_loc(key)
+        rows = self.text.splitlines()
+        for i in range(max(loc.line, 1) - 1, min(len(rows), max(loc.line, 1) + 50)):
+            for q in ('"', "'"):
+                j = rows[i].find(q + item + q, loc.col if i == loc.line - 1 else 0)
+                if j >= 0:
+                    return SourceLoc(str(self.path), i + 1, j + 2)
+        return loc
+
 
 def library_root() -> Path:
     """Folder holding the shipped ``models/`` and ``properties/``.

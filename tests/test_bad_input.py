@@ -131,6 +131,15 @@ def test_an_unclosed_brace_or_comment_is_located_in_its_file(tmp_path, src, line
     assert e.value.hint
 
 
+def test_an_unknown_expected_property_is_located_at_its_name(tmp_path):
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\nINVARIANT(small) { return g < 2; }\n",
+                       {"t": "t()"}, expect=["small", "no_such_thing"])
+    with pytest.raises(HugemcError, match="unknown property 'no_such_thing'") as e:
+        build_program(load_scenario(p))
+    row = p.read_text().splitlines()[e.value.loc.line - 1]
+    assert row[e.value.loc.col - 1:].startswith("no_such_thing") and "small" in e.value.hint
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()

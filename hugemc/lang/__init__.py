@@ -114,7 +114,7 @@ def _build_program(sc: Scenario) -> Program:
                 from ..ir import BUILTIN_PROPERTIES
                 if p in BUILTIN_PROPERTIES:
                     continue
-                raise HugemcError(f"unknown property '{p}'", sc.key_loc("properties"),
+                raise HugemcError(f"unknown property '{p}'", sc.item_loc("properties", p),
                                   hint=did_you_mean(p, list(available)) or
                                   ("properties defined in the property files: " + ", ".join(sorted(available))
                                    if available else "no property_files define any property"))
@@ -122,7 +122,7 @@ def _build_program(sc: Scenario) -> Program:
     for p in sc.expect_violated:
         if p in available and sc.properties is not None and p not in sc.properties:
             raise HugemcError(f"'expect' names property '{p}', which 'properties' does not select",
-                              sc.key_loc("expect"), hint=f"add '{p}' to properties")
+                              sc.item_loc("expect", p), hint=f"add '{p}' to properties")
     select = None if sc.properties is None else set(sc.properties)
     lw.lower_all(names, calls, select)
     program = slim(lw.finalize(sc.name, names, calls, select, [str(f) for f in pp.files]))
@@ -134,8 +134,9 @@ def _build_program(sc: Scenario) -> Program:
                         ("assertion sites of this scenario: " + ", ".join(sites) if sites else
                          "no thread of this scenario reaches an assertion"))
             else:
-                hint = did_you_mean(p, list(available) + list(BUILTIN_PROPERTIES) + list(sites))
-            raise HugemcError(f"'expect' names unknown property '{p}'", sc.key_loc("expect"), hint=hint)
+                known = list(available) + list(BUILTIN_PROPERTIES) + list(sites)
+                hint = did_you_mean(p, known) or _names_hint("properties of this scenario", known)
+            raise HugemcError(f"'expect' names unknown property '{p}'", sc.item_loc("expect", p), hint=hint)
     return program
 
 
@@ -185,6 +186,12 @@ def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> st
             continue
         out.append(raw)
     return "\n".join(out)
+
+
+def _names_hint(what: str, names: list[str], most: int = 12) -> str:
+    """``what: a, b, c`` (the first ``most`` names, then how many more)."""
+    shown = ", ".join(names[:most])
+    return f"{what}: {shown}" + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 _MARKER = re.compile(r'# (\d+) "((?:[^"\\]|\\.)*)"$')
