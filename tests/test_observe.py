@@ -99,6 +99,19 @@ def test_two_user_definitions_are_an_error(tmp_path):
     assert "two model files" in e.value.hint
 
 
+@pytest.mark.parametrize("defn,what", [
+    ("void put_page(struct page *page, int n) { __real_put_page(page); }", r"takes 1 argument\(s\); this one takes 2"),
+    ("int put_page(struct page *page) { __real_put_page(page); return 0; }", "returns nothing; this one does"),
+])
+def test_a_replacement_of_another_shape_is_an_error_where_it_is_defined(tmp_path, defn, what):
+    """Even when no caller of the library function runs: the error is at the replacement, with the library's."""
+    src = '#include "mm/buddy.c"\nint g __range(0, 1);\n' + defn + "\nvoid t(void) { g = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match=what) as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.line == 3 and "mm/buddy.c:" in e.value.hint
+
+
 def test_real_without_replacement_is_an_error(tmp_path):
     src = '#include "mm/buddy.c"\nvoid t(void) { __real_put_page(&pages[0]); }\n'
     p = write_scenario(tmp_path, src, {"t": "t()"})

@@ -18,7 +18,7 @@ from .ctypes import (
     type_name,
 )
 from .lower_observe import OBSERVE_BUILTINS, REAL_PREFIX
-from .lower_common import BUILTINS, FuncCtx, Place, _coord, _written_names
+from .lower_common import BUILTINS, FuncCtx, Place, _written_names, where
 
 
 class CallLowering:
@@ -44,7 +44,7 @@ class CallLowering:
         if len(real) != len(args):
             self.ctx = outer_ctx
             raise self.error(f"'{name}' takes {len(real)} argument(s), {len(args)} given", call_node,
-                             hint=f"see its definition at {_coord(fdef.decl)}")
+                             hint=f"see its definition at {where(fdef.decl)}")
         # bind parameters (arguments were evaluated by the caller, in its context)
         written = _written_names(fdef.body)
         for p, (aexpr, atype, anode) in zip(real, args):

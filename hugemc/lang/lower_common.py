@@ -194,3 +194,10 @@ def _coord(node) -> str:
         return "?"
     return f"{c.file}:{c.line}"
 
+
+def where(node) -> str:
+    """``file:line`` of a node as users see paths (``mm/hugetlb.c:120`` for the library), for hints."""
+    from ..diagnostics import display_path
+    c = getattr(node, "coord", None)
+    return "?" if c is None else f"{display_path(c.file)}:{c.line}"
+

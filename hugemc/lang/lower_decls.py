@@ -22,7 +22,7 @@ from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
     leaves, pointee_key, same_pointee, type_name,
 )
-from .lower_common import INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord
+from .lower_common import INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord, where
 
 
 class Domain(tuple):
@@ -125,7 +125,7 @@ class DeclLowering:
                     self._drop_global(decl.name)
                 else:
                     raise self.error(f"global '{decl.name}' is defined twice", decl,
-                                     hint=f"first definition at {_coord(prev_decl)}")
+                                     hint=f"first definition at {where(prev_decl)}")
             seen[decl.name] = (decl, t)
             self.define_global(decl, t)
 

@@ -28,7 +28,7 @@ from .. import ir
 from ..diagnostics import did_you_mean
 from ..ir import Assign, Const, Var
 from .ctypes import BOOL, INT, ArrayType, IntType, PtrType
-from .lower_common import GHOST_REGION, THREAD_PREFIX, _coord
+from .lower_common import GHOST_REGION, THREAD_PREFIX, where
 
 TRACE_FN = "__hugemc_trace"
 TRACED_FN = "__hugemc_traced"
@@ -88,6 +88,19 @@ def is_library_file(file: str, library_dirs) -> bool:
     return any(p.is_relative_to(d) for d in library_dirs)
 
 
+def _param_count(fdef: c_ast.FuncDef) -> int:
+    """How many arguments a function definition takes (``(void)``: none)."""
+    args = fdef.decl.type.args
+    params = args.params if args is not None else []
+    return sum(1 for p in params if not (isinstance(p, c_ast.Typename) or (isinstance(p, c_ast.Decl) and p.name is None)))
+
+
+def _returns_void(fdef: c_ast.FuncDef) -> bool:
+    """Whether a function definition returns ``void`` (not a pointer to it)."""
+    t = fdef.decl.type.type
+    return isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.IdentifierType) and t.type.names == ["void"]
+
+
 class ObserveLowering:
     """Tracepoints, thread locals in properties, assertion sites, function replacement."""
 
@@ -105,11 +118,22 @@ class ObserveLowering:
         prev_lib = is_library_file(prev.decl.coord.file, lib_dirs) if prev.decl.coord else False
         new_lib = is_library_file(fdef.decl.coord.file, lib_dirs) if fdef.decl.coord else False
         if prev_lib == new_lib:
-            where = "library files" if new_lib else "model files"
+            kind = "library files" if new_lib else "model files"
             raise self.error(f"function '{name}' is defined twice", fdef.decl,
-                             hint=f"first definition at {_coord(prev.decl)}; two {where} cannot define the same "
+                             hint=f"first definition at {where(prev.decl)}; two {kind} cannot define the same "
                                   "function (a model file may replace a library function, once)")
         user, lib = (fdef, prev) if prev_lib else (prev, fdef)
+        nu, nl = _param_count(user), _param_count(lib)
+        if nu != nl:  # (every call of the library's callers would fail, and only when it is reached)
+            raise self.error(f"'{name}' replaces the library's '{name}', which takes {nl} argument(s); "
+                             f"this one takes {nu}", user.decl,
+                             hint=f"give it the library's parameters (see {where(lib.decl)}); a function of "
+                                  "another shape needs another name")
+        if _returns_void(user) != _returns_void(lib):
+            raise self.error(f"'{name}' replaces the library's '{name}', which returns "
+                             f"{'nothing' if _returns_void(lib) else 'a value'}; this one "
+                             f"{'does not' if _returns_void(user) else 'does'}", user.decl,
+                             hint=f"give it the library's return type (see {where(lib.decl)})")
         self.functions[name] = user
         self.functions[REAL_PREFIX + name] = lib
         self.replaced[name] = (user, lib)
