@@ -367,7 +367,7 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
             call, count = spec.get("call"), spec.get("count", 1)
             if not isinstance(call, str):
                 raise _err(path, text, tname, f"thread '{tname}' needs call = \"entry()\"")
-            if not isinstance(count, int) or count < 1:
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
                 raise _err(path, text, tname, f"thread '{tname}': count must be a positive integer")
         else:
             raise _err(path, text, tname, f"thread '{tname}' must be \"entry()\" or {{ call = ..., count = N }}")
@@ -388,6 +388,9 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
     for k, v in defines.items():
         if not _NAME.match(k) or not isinstance(v, (int, bool, str)):
             raise _err(path, text, k, f"define '{k}' must be an identifier set to an integer, boolean or string")
+        if isinstance(v, str) and ("\n" in v or "\r" in v):
+            raise _err(path, text, k, f"define '{k}' must be one line of C",
+                       hint="a define is a macro's replacement text: no newline (and no directive) in it")
 
     domains = data.get("domains", {})
     if not isinstance(domains, dict):

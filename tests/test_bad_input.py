@@ -140,6 +140,17 @@ def test_an_unknown_expected_property_is_located_at_its_name(tmp_path):
     assert row[e.value.loc.col - 1:].startswith("no_such_thing") and "small" in e.value.hint
 
 
+@pytest.mark.parametrize("text,what", [
+    ('models = ["m.c"]\n[defines]\nX = "1\\n#include \\"/etc/passwd\\""\n[threads]\nt = "t()"\n', "one line of C"),
+    ('models = ["m.c"]\n[threads]\nt = { call = "t()", count = true }\n', "count must be a positive integer"),
+])
+def test_toml_values_of_the_wrong_kind_are_located(tmp_path, text, what):
+    p = _scenario(tmp_path, text)
+    with pytest.raises(HugemcError, match=what) as e:
+        load_scenario(p)
+    assert e.value.loc.line == 3
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()
