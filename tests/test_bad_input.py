@@ -151,6 +151,14 @@ def test_toml_values_of_the_wrong_kind_are_located(tmp_path, text, what):
     assert e.value.loc.line == 3
 
 
+def test_a_variadic_function_is_refused_where_it_is_defined(tmp_path):
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nint sum(int n, ...) { return n; }\nvoid t(void) { g = 1; }\n",
+                       {"t": "t()"})
+    with pytest.raises(HugemcError, match="variadic functions are not supported") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (2, 16) and e.value.hint
+
+
 def test_library_and_project_files_are_allowed(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "inc").mkdir()

@@ -110,6 +110,11 @@ class ObserveLowering:
     def add_function(self, fdef: c_ast.FuncDef) -> None:
         """Record a function definition; a user's definition replaces the library's."""
         name = fdef.decl.name
+        args = fdef.decl.type.args
+        for prm in (args.params if args is not None else []):
+            if isinstance(prm, c_ast.EllipsisParam):
+                raise self.error(f"variadic functions are not supported: '{name}' takes '...'", prm,
+                                 hint="give it a fixed list of parameters (models are inlined per call)")
         prev = self.functions.get(name)
         if prev is None:
             self.functions[name] = fdef
