@@ -267,6 +267,7 @@ _NEST = {
     "blocks": "void t(void) { " + "{" * 300 + "g = 1;" + "}" * 300 + " }\n",
     "plus": "void t(void) { g = " + " + ".join(["1"] * 1000) + "; }\n",
     "ternary": "void t(void) { g = " + " ".join(["g == 1 ? 1 :"] * 400) + " 0; }\n",
+    "unary": "void t(void) { g = " + "!~" * 20000 + "g; }\n",
 }
 
 

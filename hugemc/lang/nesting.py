@@ -16,9 +16,10 @@ from ..diagnostics import HugemcError, SourceLoc
 from .annotate import marked_lines
 
 MAX_NESTING = 64      # ( [ { open at once
-MAX_OPERATORS = 500   # binary and ?: operators in one expression (between ; , { } at one level)
+MAX_OPERATORS = 500   # operators in one expression (between ; , { } at one level)
 
-_BINARY = ("<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "?")
+_BINARY = ("<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "?",
+           "!", "~")  # (with the unary operators: a chain of them nests as deeply)
 
 
 def check_nesting(text: str) -> None:
