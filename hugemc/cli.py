@@ -330,6 +330,12 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         results = check_many(work, njobs, progress_for, progress_interval())
     except KeyboardInterrupt:  # a second Ctrl-C: quit at once
         sys.exit(EXIT_INTERRUPTED)
+    except MemoryError:  # each scenario's own is caught where it ran; this is the last resort, never a traceback
+        results = None
+    if results is None:
+        err_console.print("error: out of memory while checking the scenarios\nhint: give --max-memory to stop "
+                          "a run that grows too large as incomplete, or check fewer scenarios at once (--jobs)")
+        sys.exit(EXIT_INCOMPLETE if mem is not None else EXIT_INPUT)
     findings, base_doc = [], None
     if old is not None:
         from .baseline import compare, findings_json

@@ -263,3 +263,48 @@ def test_huge_integer_in_a_define(tmp_path):
                        defines={"X": '"' + "9" * 5000 + '"'})
     with pytest.raises(HugemcError, match="too large"):
         build_program(load_scenario(p))
+
+
+# -- limits bound the whole run, preprocessing included ----------------------------------------------------
+
+_BOMB = "".join(f"#define M{i} (M{i - 1}+M{i - 1})\n" for i in range(1, 26))
+
+
+def test_a_macro_bomb_is_a_located_error_not_a_memory_error(tmp_path):
+    src = "#define M0 1\n" + _BOMB + "int g __range(0, 1);\nvoid t(void) { long x = M25; g = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    r = run_cli("check", p.name, "--max-memory", "4G", cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2 and "Traceback" not in out
+    assert "m.c:28:25: error: macro expansion too large: more than 200,000 tokens" in out
+    assert "HUGEMC_MAX_EXPANSION" in out and " 28 | void t(void)" in out
+
+
+def test_the_macro_expansion_cap_can_be_lowered_and_raised(tmp_path):
+    src = "#define TEN 1 + 1 + 1 + 1 + 1\nint g __range(0, 1);\nvoid t(void) { g = TEN + TEN > 0; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_EXPANSION": 12})
+    with pytest.raises(HugemcError, match="macro expansion too large: more than 12 tokens") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (3, 26) and "HUGEMC_MAX_EXPANSION" in e.value.hint
+    p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_EXPANSION": 18})
+    build_program(load_scenario(p))
+
+
+def test_running_out_of_memory_is_incomplete_with_a_limit_and_an_input_error_without(tmp_path, monkeypatch):
+    import hugemc.check
+    from hugemc.check import CheckOptions, check_scenario
+    from hugemc.runner import check_one
+
+    def exhausted(sc):
+        raise MemoryError
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    monkeypatch.setattr(hugemc.check, "build_program", exhausted)
+    r = check_scenario(p, CheckOptions())
+    assert r.verdict == "error" and "out of memory while compiling the models" in r.error
+    assert "--max-memory" in r.error and "Traceback" not in r.error
+    r = check_scenario(p, CheckOptions(max_memory=1 << 40))
+    assert r.verdict == "incomplete" and r.stats.limit == "max_memory"
+    assert "memory limit of 1,048,576 MiB reached while compiling the models" in r.problems[0]
+    monkeypatch.setattr("hugemc.runner.check_scenario", lambda *a: exhausted(None))
+    r = check_one(p, CheckOptions())
+    assert r.verdict == "error" and "out of memory" in r.error and "Traceback" not in r.error

@@ -18,7 +18,7 @@ from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properti
 from .annotate import extract_flags, extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
 from .nesting import check_nesting, deep_recursion
-from .preprocess import preprocess
+from .preprocess import MAX_EXPANSION, preprocess
 
 _PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
 
@@ -74,7 +74,9 @@ def _build_program(sc: Scenario) -> Program:
     root_text = "\n".join(lines) + "\n"
     include_dirs = [sc.path.parent] + list(sc.include_dirs) + [models_dir(), properties_dir(), prelude_dir()]
     defines = dict(sc.defines)
-    pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None)
+    caps = _caps(sc)
+    pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None,
+                    max_expansion=caps.pop("max_expansion", MAX_EXPANSION))
     text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
     check_nesting(text)
     text, ranges = extract_ranges(text)
@@ -86,7 +88,7 @@ def _build_program(sc: Scenario) -> Program:
         ast = _Parser().parse(text, filename=root_name)
     except c_parser.ParseError as e:
         raise _parse_error(str(e), source_lines) from None
-    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **_caps(sc),
+    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **caps,
                    library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
     for k, (lo, hi) in sc.domains.items():
@@ -135,7 +137,8 @@ def _build_program(sc: Scenario) -> Program:
     return program
 
 
-_CAPS = {"HUGEMC_MAX_ARRAY": "max_array", "HUGEMC_MAX_DOMAIN": "max_domain", "HUGEMC_MAX_NONDET": "max_nondet"}
+_CAPS = {"HUGEMC_MAX_ARRAY": "max_array", "HUGEMC_MAX_DOMAIN": "max_domain", "HUGEMC_MAX_NONDET": "max_nondet",
+         "HUGEMC_MAX_EXPANSION": "max_expansion"}
 
 
 def _caps(sc: Scenario) -> dict:
