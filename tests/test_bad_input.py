@@ -308,3 +308,53 @@ def test_running_out_of_memory_is_incomplete_with_a_limit_and_an_input_error_wit
     monkeypatch.setattr("hugemc.runner.check_scenario", lambda *a: exhausted(None))
     r = check_one(p, CheckOptions())
     assert r.verdict == "error" and "out of memory" in r.error and "Traceback" not in r.error
+
+
+# -- shifts: counts beyond 63 cannot be meant ---------------------------------------------------------------
+
+@pytest.mark.parametrize("src, col", [
+    ("int a[1 << 10000000000];\nvoid t(void) { a[0] = 1; }\n", 7),               # an array size
+    ("int g __range(0, 1);\nvoid t(void) { g = (1 << 10000000000) > 0; }\n", 21),  # constant folding
+    ("int g __range(0, 1);\nvoid t(void) { long x = 1; x = x << 100000000; g = 1; }\n", 32),
+    ("int g __range(0, 1);\nvoid t(void) { long x = 1; x <<= 64; g = 1; }\n", 28),
+    ("int g __range(0, 1);\nvoid t(void) { g = 1 >> -1; }\n", 20),
+    ("enum { BIG = 1 << 64 };\nint g __range(0, 1);\nvoid t(void) { g = 1; }\n", 14),
+    ("int f __range(0, 255);\nvoid t(void) { set_bit(64, &f); }\n", 24),
+])
+def test_a_constant_shift_count_beyond_63_is_located(tmp_path, src, col):
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match="shift count") as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.line in (1, 2) and e.value.loc.col == col, e.value.render()
+    assert "0..63" in e.value.hint and len(e.value.render()) < 1000
+
+
+@pytest.mark.parametrize("cond", ["(1 << 100) > 0", "(1 << 10000000000) > 0", "(4 >> -1) == 2"])
+def test_a_shift_count_beyond_63_in_if_is_an_error_not_false(tmp_path, cond):
+    p = write_scenario(tmp_path, f"#if {cond}\nint g __range(0, 1);\n#endif\nvoid t(void) {{ g = 1; }}\n",
+                       {"t": "t()"})
+    with pytest.raises(HugemcError, match="shift count .* in #if cannot be meant") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (1, 8) and "0..63" in e.value.hint
+    m = tmp_path / "m.c"
+    m.write_text(m.read_text().replace(cond, "0 && " + cond))  # not evaluated: no error
+    with pytest.raises(HugemcError, match="unknown identifier 'g'"):
+        build_program(load_scenario(p))
+
+
+def test_a_runtime_shift_count_beyond_63_is_a_readable_domain_overflow(tmp_path):
+    src = ("int g __range(0, 1);\nint s __range(0, 100);\n"
+           "void t(void) { long x = 1; s = 100; x = x << s; g = 1; }\n"
+           "void u(void) { long y = 1; y = y" + " << 63" * 250 + "; g = 1; }\n")  # 4,741 digits
+    for thread, message in (("t()", "shift count 100 cannot be meant"),
+                            ("u()", "value 2**15750+ leaves the domain of 't.y'")):
+        p = write_scenario(tmp_path, src, {"t": thread}, expect=["domain_overflow"])
+        r = run_cli("check", p.name, "--engine", "python", "-v", cwd=tmp_path)
+        out = r.stdout + r.stderr
+        assert r.returncode == 0 and "Traceback" not in out and "internal error" not in out
+        assert message in " ".join(out.split())
+
+
+def test_gigantic_values_are_printed_short():
+    from hugemc.ir import int_text
+    assert int_text(-6561) == "-6561" and int_text(1 << 40000) == "2**40000+" and int_text(-(3 << 99)) == "-2**100+"

@@ -138,6 +138,20 @@ def _truth(e):
     return Binary("!=", e, Const(0))
 
 
+SHIFT_HINT = (f"shift counts are 0..{ir.MAX_SHIFT} (C leaves a count of 64 or more undefined, and values here "
+              "never wrap); shift less, or write the constant you mean")
+
+
+def shift_count_error(lw, op: str, count, node):
+    """The located error for a constant shift count outside ``0..MAX_SHIFT`` (None if ``count`` is fine)."""
+    if op not in ("<<", ">>", "<<=", ">>=") or not isinstance(count, Const):
+        return None
+    problem = ir.shift_count_problem(count.value)
+    if problem is None:
+        return None
+    return lw.error(problem, node, hint=SHIFT_HINT)
+
+
 def _fold(e):
     """Constant-fold a node whose operands are constants."""
     from ..ir.interp import Evaluator, Fault

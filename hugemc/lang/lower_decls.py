@@ -315,6 +315,9 @@ class DeclLowering:
             try:
                 return Evaluator.binop(node.op, a, b)
             except Fault as f:
+                from .lower_common import SHIFT_HINT
+                if node.op in ("<<", ">>"):
+                    raise self.error(f.message, node, hint=SHIFT_HINT) from None
                 raise self.error(f.message, node) from None
             except AssertionError:
                 return self._bad_const(node)

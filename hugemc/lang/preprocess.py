@@ -1083,14 +1083,14 @@ class _ExprParser:
         self.pos = 0
         self.directive = directive
 
-    def err(self, msg: str, tok: _Tok | None = None) -> HugemcError:
+    def err(self, msg: str, tok: _Tok | None = None, hint: str | None = None) -> HugemcError:
         if tok is None:
             if self.pos < len(self.toks):
                 tok = self.toks[self.pos]
             else:
                 last = self.toks[-1]
-                return self.pp.error(msg, last.line, last.col + len(last.text))
-        return self.pp.tok_error(msg, tok)
+                return self.pp.error(msg, last.line, last.col + len(last.text), hint)
+        return self.pp.tok_error(msg, tok, hint)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -1159,13 +1159,14 @@ class _ExprParser:
         if op in ("<<", ">>"):
             n = b.v
             u = a.u
-            if n < 0:
-                op = ">>" if op == "<<" else "<<"
-                n = -n
+            if not 0 <= n <= 63:  # C leaves these undefined; evaluated, they are errors, not a silent 0
+                if ev:
+                    raise self.err(f"shift count {n} in #if cannot be meant: no 64-bit value can be shifted "
+                                   f"{'by a negative count' if n < 0 else 'more than 63'}", tok,
+                                   hint="shift counts are 0..63; shift less, or write the constant you mean")
+                return _Value(0, u)
             if op == "<<":
-                return _Value(0 if n >= 64 else a.v << n, u)
-            if n >= 64:
-                return _Value(-1 if (a.v < 0 and not u) else 0, u)
+                return _Value(a.v << n, u)
             return _Value(a.v >> n, u)
         u = a.u or b.u
         x = a.v & _MASK if u else a.v
