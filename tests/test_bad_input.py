@@ -358,3 +358,47 @@ def test_a_runtime_shift_count_beyond_63_is_a_readable_domain_overflow(tmp_path)
 def test_gigantic_values_are_printed_short():
     from hugemc.ir import int_text
     assert int_text(-6561) == "-6561" and int_text(1 << 40000) == "2**40000+" and int_text(-(3 << 99)) == "-2**100+"
+
+
+# -- limits: one set of rules for the command line, [check] and a suite's [defaults] ------------------------
+
+_BAD_LIMITS = [("max_memory", '"0"', "0"), ("max_memory", '""', ""), ("max_memory", "1.5", None),
+               ("max_memory", '"1.5"', "1.5"), ("max_memory", "100", "100"), ("max_memory", '"-1G"', "-1G"),
+               ("max_states", "0", "0"), ("max_depth", "-3", "-3"), ("time_limit", "0", "0"),
+               ("time_limit", "nan", "nan")]
+
+
+@pytest.mark.parametrize("key, toml_value, cli_value", _BAD_LIMITS)
+def test_a_limit_is_refused_alike_everywhere(tmp_path, key, toml_value, cli_value):
+    from click.testing import CliRunner
+    from hugemc.check import CheckOptions
+    from hugemc.cli import main
+    from hugemc.suite import load_suite
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    good = p.read_text()
+    p.write_text(good + f"[check]\n{key} = {toml_value}\n")
+    with pytest.raises(HugemcError, match=r"bad value in \[check\]") as e:
+        load_scenario(p)
+    assert e.value.loc.line == good.count("\n") + 2 and e.value.hint
+    (tmp_path / "hugemc.toml").write_text(f'scenarios = ["s.toml"]\n[defaults]\n{key} = {toml_value}\n')
+    p.write_text(good)
+    with pytest.raises(HugemcError, match=f"bad value for '{key}' in defaults") as e:
+        load_suite(tmp_path, CheckOptions())
+    assert e.value.loc.line == 3 and e.value.hint
+    if cli_value is not None:
+        option = "--" + key.replace("_", "-")
+        r = CliRunner().invoke(main, ["check", str(p), f"{option}={cli_value}"])
+        assert r.exit_code == 2 and f"error: bad {option}" in r.output and "hint:" in r.output, r.output
+
+
+def test_a_limit_is_accepted_alike_everywhere(tmp_path):
+    from hugemc.check import CheckOptions
+    from hugemc.scenario import parse_limit
+    from hugemc.suite import load_suite
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    good = p.read_text()
+    p.write_text(good + '[check]\nmax_memory = "1.5G"\ntime_limit = 2\n')
+    assert load_scenario(p).bounds.max_memory == 3 << 29
+    (tmp_path / "hugemc.toml").write_text('scenarios = ["s.toml"]\n[defaults]\nmax_memory = 1073741824\n')
+    assert dict(load_suite(tmp_path, CheckOptions())[0].options.suite_defaults)["max_memory"] == 1 << 30
+    assert parse_limit("max_memory", "512M") == 512 << 20 and parse_limit("time_limit", 1) == 1.0
