@@ -402,3 +402,29 @@ def test_a_limit_is_accepted_alike_everywhere(tmp_path):
     (tmp_path / "hugemc.toml").write_text('scenarios = ["s.toml"]\n[defaults]\nmax_memory = 1073741824\n')
     assert dict(load_suite(tmp_path, CheckOptions())[0].options.suite_defaults)["max_memory"] == 1 << 30
     assert parse_limit("max_memory", "512M") == 512 << 20 and parse_limit("time_limit", 1) == 1.0
+
+
+# -- domains: one cap for __range, enums and [domains] ----------------------------------------------------
+
+@pytest.mark.parametrize("enum, col", [("enum e { A = 0, B = 1 << 40 };", 17),
+                                       ("enum e { A = -4611686018427387904, B };", 10),
+                                       ("enum e { A, B = 4611686018427387904 };", 13)])
+def test_an_enum_too_wide_is_located(tmp_path, enum, col):
+    p = write_scenario(tmp_path, enum + "\nenum e g;\nvoid t(void) { g = A; }\n", {"t": "t()"})
+    with pytest.raises(HugemcError, match="enum e spans .* a domain too wide to be meant") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (1, col) and "HUGEMC_MAX_DOMAIN" in e.value.hint
+    if "40" in enum:  # the cap is raised as for __range
+        p = write_scenario(tmp_path, enum + "\nenum e g;\nvoid t(void) { g = A; }\n", {"t": "t()"},
+                           defines={"HUGEMC_MAX_DOMAIN": 1 << 41})
+        build_program(load_scenario(p))
+
+
+@pytest.mark.parametrize("domain", ["int = [-9223372036854775808, 9223372036854775807]",
+                                    "unsigned = [0, 4294967296]", '"g" = [0, 4611686018427387904]'])
+def test_a_scenario_domain_too_wide_is_located(tmp_path, domain):
+    p = write_scenario(tmp_path, "int g;\nvoid t(void) { g = 1; }\n", {"t": "t()"}, extra="[domains]\n" + domain)
+    r = run_cli("check", p.name, cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2 and "Traceback" not in out and "is too wide to be meant" in out, out
+    assert "s.toml:5:1: error: domain" in out and "HUGEMC_MAX_DOMAIN" in out and " 5 | " in out

@@ -12,11 +12,12 @@ import re
 from pycparser import c_parser
 
 from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
-from ..ir import Program
+from ..ir import Program, int_text
 from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
 from .annotate import extract_flags, extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
+from .lower_common import domain_hint, domain_too_wide
 from .nesting import check_nesting, deep_recursion
 from .preprocess import MAX_EXPANSION, preprocess
 
@@ -92,6 +93,9 @@ def _build_program(sc: Scenario) -> Program:
                    library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
     for k, (lo, hi) in sc.domains.items():
+        if domain_too_wide(lo, hi, opts.max_domain):
+            raise HugemcError(f"domain '{k}' = [{int_text(lo)}, {int_text(hi)}] is too wide to be meant",
+                              sc.key_loc(k), hint=domain_hint(opts.max_domain))
         if k == "int":
             opts.int_domain = (lo, hi)
         elif k == "unsigned":

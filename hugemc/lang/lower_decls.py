@@ -22,7 +22,9 @@ from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
     leaves, pointee_key, same_pointee, type_name,
 )
-from .lower_common import INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord
+from .lower_common import (
+    INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord, domain_hint, domain_too_wide,
+)
 
 
 class Domain(tuple):
@@ -234,6 +236,12 @@ class DeclLowering:
             self.enum_consts[e.name] = val
             labels.append((val, e.name))
         vals = [v for v, _ in labels] or [0]
+        if domain_too_wide(min(vals), max(vals), self.opt.max_domain):
+            far = max(node.values.enumerators, key=lambda e: abs(self.enum_consts[e.name]))
+            raise self.error(f"enum {name} spans {_num(min(vals))}..{_num(max(vals))} "
+                             f"('{far.name}' = {_num(self.enum_consts[far.name])}): a domain too wide to be meant",
+                             far, hint=domain_hint(self.opt.max_domain) + "; an enum's slots take every value "
+                             "from its least enumerator to its greatest")
         t = IntType(f"enum {name}", signed=min(vals) < 0, domain=(min(vals), max(vals)),
                     labels=tuple(labels))
         if node.name:
@@ -267,10 +275,9 @@ class DeclLowering:
         lo_t, hi_t, loc = r
         lo = self._eval_text(lo_t, loc)
         hi = self._eval_text(hi_t, loc)
-        if max(abs(lo), abs(hi)) >= 1 << 62 or hi - lo >= self.opt.max_domain:
+        if domain_too_wide(lo, hi, self.opt.max_domain):
             raise HugemcError(f"domain __range({_num(lo)}, {_num(hi)}) is too wide to be meant", loc,
-                              hint=f"domains are explored value by value; at most {_num(self.opt.max_domain)} "
-                                   "values (raise it with HUGEMC_MAX_DOMAIN in [defines]), bounds below 2**62")
+                              hint=domain_hint(self.opt.max_domain))
         if lo > hi:
             raise HugemcError(f"empty domain __range({lo}, {hi})", loc, hint="write __range(lo, hi) with lo <= hi")
         text = _range_text(read_source_line(loc.file, loc.line) or "") or f"__range({lo_t.strip()}, {hi_t.strip()})"
