@@ -428,3 +428,15 @@ def test_a_scenario_domain_too_wide_is_located(tmp_path, domain):
     out = r.stdout + r.stderr
     assert r.returncode == 2 and "Traceback" not in out and "is too wide to be meant" in out, out
     assert "s.toml:5:1: error: domain" in out and "HUGEMC_MAX_DOMAIN" in out and " 5 | " in out
+
+
+@pytest.mark.parametrize("decl, words", [
+    ("int a[64][65];", "array of 64 elements of 65 slots each (4,160 slots) cannot be meant"),
+    ("struct s { int x; int y; };\nstruct s a[3000];", "array of 3,000 elements of 2 slots each (6,000 slots)"),
+    ("int a[5000];", "array of 5,000 elements cannot be meant"),
+])
+def test_an_array_too_large_says_its_real_slot_count(tmp_path, decl, words):
+    p = write_scenario(tmp_path, decl + "\nint g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    with pytest.raises(HugemcError) as e:
+        build_program(load_scenario(p))
+    assert words in e.value.message and "4,096 slots" in e.value.hint

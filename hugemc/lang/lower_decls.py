@@ -173,8 +173,11 @@ class DeclLowering:
             n = self.const_eval(node.dim)
             if n <= 0:
                 raise self.error(f"array size must be positive, got {n}", node.dim)
-            if n * max(elem.size, 1) > self.opt.max_array:
-                raise self.error(f"array of {_num(n)} elements cannot be meant: every element is state that "
+            slots = n * max(elem.size, 1)
+            if slots > self.opt.max_array:
+                what = f"array of {_num(n)} elements" if elem.size <= 1 else \
+                    f"array of {_num(n)} elements of {_num(elem.size)} slots each ({_num(slots)} slots)"
+                raise self.error(f"{what} cannot be meant: every element is state that "
                                  "every interleaving carries", node.dim,
                                  hint=f"shrink it (NR_PAGES 2-8 finds the races of this area), or raise the cap "
                                       f"({self.opt.max_array:,} slots) with HUGEMC_MAX_ARRAY in [defines]")
