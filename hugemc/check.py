@@ -15,7 +15,7 @@ from typing import Callable
 
 from . import ir
 from .backend import compile_program
-from .diagnostics import HugemcError, display_path
+from .diagnostics import HugemcError, SourceLoc, display_path
 from .explore import Limits, bfs, dfs
 from .explore.trace import build_trace
 from .ir.interp import Fault
@@ -145,6 +145,7 @@ def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
     except HugemcError as e:
         return error_result(path, e)
     limit = scenario_limits(sc, opt).time_limit
+    expected = "holds" if sc.expect_holds else list(sc.expect_violated)
     try:
         with run_deadline(limit):
             phase[0] = "compiling the models"
@@ -155,12 +156,28 @@ def check_scenario(path: str | Path, opt: CheckOptions = CheckOptions(),
             _memory_check(scenario_limits(sc, opt), "compiling the models")
             return check_program(sc, program, opt, progress, started=started, phase=phase)
     except TimeUp:
-        expected = "holds" if sc.expect_holds else list(sc.expect_violated)
         return incomplete_result(path, sc.name, phase[0], limit, started, expected)
     except MemoryUp as e:
-        expected = "holds" if sc.expect_holds else list(sc.expect_violated)
         return incomplete_result(path, sc.name, str(e), scenario_limits(sc, opt).max_memory, started, expected,
                                  what="memory")
+    except MemoryError:
+        pass  # handled below, once the frames that held the memory are gone
+    return out_of_memory_result(path, sc.name, phase[0], scenario_limits(sc, opt).max_memory, started, expected)
+
+
+def out_of_memory_result(path: Path, name: str, phase: str, max_memory: int | None, started: float,
+                         expected=None) -> ScenarioResult:
+    """The result of a scenario whose check ran out of memory (Python's ``MemoryError``) while ``phase``.
+
+    With a memory limit that is the limit reached (``incomplete``, exit 3);
+    without one, an input error (exit 2) that says what ran out, never a traceback.
+    """
+    if max_memory is not None:
+        return incomplete_result(path, name, phase, max_memory, started, expected, what="memory")
+    err = HugemcError(f"out of memory while {phase}", SourceLoc(str(path)),
+                      hint="the model is too large for this machine: shrink it, or give --max-memory "
+                           "(or max_memory in [check]) to stop such a run as incomplete")
+    return replace(error_result(path, err), name=name)
 
 
 def check_program(sc: Scenario, program: ir.Program, opt: CheckOptions = CheckOptions(),

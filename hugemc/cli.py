@@ -28,7 +28,7 @@ from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
 from .report.text import print_wrapped, render_msc
 from .result import ScenarioResult
-from .scenario import models_dir, parse_size, properties_dir
+from .scenario import LimitError, models_dir, parse_limit, properties_dir
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -279,13 +279,19 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
           color, width, verbose, quiet, fewest_switches=False) -> None:
     """Check scenarios (files or folders of *.toml; none: the configured suite)."""
     err_console = Console(stderr=True, no_color=no_color(color), highlight=False, width=width)
-    try:
-        mem = parse_size(max_memory) if max_memory else None
-    except ValueError:
-        err_console.print(f"error: bad --max-memory '{max_memory}'\nhint: write a size such as 4G or 512M")
-        sys.exit(EXIT_INPUT)
-    for name, val in (("--max-states", max_states), ("--max-depth", max_depth), ("--time-limit", time_limit),
-                      ("--jobs", jobs), ("--baseline-threshold", baseline_threshold), ("--workers", workers)):
+    mem = None
+    for name, val in (("max_states", max_states), ("max_depth", max_depth), ("time_limit", time_limit),
+                      ("max_memory", max_memory)):
+        if val is not None:
+            try:  # the rules of [check] and of a suite's [defaults]
+                v = parse_limit(name, val)
+            except LimitError as e:
+                option = "--" + name.replace("_", "-")
+                err_console.print(f"error: bad {option}: {e.reason}\nhint: {e.hint}", markup=False)
+                sys.exit(EXIT_INPUT)
+            if name == "max_memory":
+                mem = v
+    for name, val in (("--jobs", jobs), ("--baseline-threshold", baseline_threshold), ("--workers", workers)):
         if val is not None and (not math.isfinite(val) or val <= 0):
             err_console.print(f"error: {name} must be a positive, finite number (got {val})")
             sys.exit(EXIT_INPUT)
@@ -330,6 +336,12 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         results = check_many(work, njobs, progress_for, progress_interval())
     except KeyboardInterrupt:  # a second Ctrl-C: quit at once
         sys.exit(EXIT_INTERRUPTED)
+    except MemoryError:  # each scenario's own is caught where it ran; this is the last resort, never a traceback
+        results = None
+    if results is None:
+        err_console.print("error: out of memory while checking the scenarios\nhint: give --max-memory to stop "
+                          "a run that grows too large as incomplete, or check fewer scenarios at once (--jobs)")
+        sys.exit(EXIT_INCOMPLETE if mem is not None else EXIT_INPUT)
     findings, base_doc = [], None
     if old is not None:
         from .baseline import compare, findings_json

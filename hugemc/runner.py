@@ -8,6 +8,7 @@ back in the order the scenarios were given. A scenario whose check raises
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -40,11 +41,16 @@ def check_one(path: Path, opt: CheckOptions, progress=None) -> ScenarioResult:
         return not_started(path)
     try:
         return check_scenario(path, opt, progress)
+    except MemoryError:  # before the scenario was read, or while a result was built: no traceback to format
+        pass
     except Exception as e:  # a bug in hugemc, not the user's mistake: say so
         err = HugemcError(f"internal error while checking this scenario: {type(e).__name__}: {e}",
                           SourceLoc(str(path)), hint="this is a bug in hugemc; please report it with the "
                           "scenario and this output:\n" + traceback.format_exc())
         return error_result(path, err)
+    from .check import out_of_memory_result
+    limit = opt.max_memory if opt.max_memory is not None else dict(opt.suite_defaults).get("max_memory")
+    return out_of_memory_result(Path(path), Path(path).stem, "checking this scenario", limit, time.monotonic())
 
 
 def _worker(args):

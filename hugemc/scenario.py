@@ -156,7 +156,7 @@ def parse_toml(text: str, path: Path, hint: str) -> dict:
 
 
 def parse_size(v) -> int:
-    """'2G', '512M', '100k' or a number of bytes (never a boolean)."""
+    """'2G', '512M', '100k' or a number of bytes (never a boolean); ValueError if it is none of these."""
     if isinstance(v, bool):
         raise ValueError(v)
     if isinstance(v, int):
@@ -166,6 +166,58 @@ def parse_size(v) -> int:
         raise ValueError(v)
     mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m.group(2).lower()]
     return int(float(m.group(1)) * mult)
+
+
+LIMIT_KEYS = ("max_states", "max_depth", "time_limit", "max_memory")
+MIN_MEMORY = 1 << 20  # a memory limit below this cannot be meant: the checker itself needs tens of MiB
+
+
+class LimitError(ValueError):
+    """A limit's value that cannot be meant: ``reason`` says why, ``hint`` what to write instead."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+def parse_limit(name: str, value) -> int | float:
+    """The value of the limit ``name`` (one of :data:`LIMIT_KEYS`), checked by the same rules
+    wherever it is given: the command line, a scenario's ``[check]``, a suite's ``[defaults]``.
+
+    ``max_states`` and ``max_depth``: positive integers; ``time_limit``: a
+    positive, finite number of seconds; ``max_memory``: a size such as
+    ``"4G"``, ``"512M"`` or a whole number of bytes, at least 1 MiB. Booleans,
+    empty strings, zero, negative and fractional byte counts are refused with
+    :class:`LimitError`.
+    """
+    shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+    if name in ("max_states", "max_depth"):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise LimitError(f"{name} must be a positive integer, not {shown}",
+                             "give a positive whole number, such as 1000000")
+        return value
+    if name == "time_limit":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value <= 0:
+            raise LimitError(f"time_limit must be a positive, finite number of seconds, not {shown}",
+                             "give seconds, such as 60 or 0.5")
+        return float(value)
+    if name == "max_memory":
+        hint = 'give a size such as "4G" or "512M" (binary units; a bare integer counts bytes)'
+        if isinstance(value, float):
+            raise LimitError(f"max_memory must be a size, not the number {shown}",
+                             hint + "; a fraction of a unit is written as a string: \"1.5G\"")
+        try:
+            size = parse_size(value)
+        except ValueError:
+            raise LimitError(f"max_memory must be a size, not {shown}", hint) from None
+        if size < MIN_MEMORY:
+            what = f"{size:,} byte{'s' if size != 1 else ''}"
+            raise LimitError(f"a memory limit of {what if isinstance(value, int) else f'{shown} ({what})'} "
+                             "cannot be meant: the checker alone needs tens of MiB", hint)
+        return size
+    raise AssertionError(name)
 
 
 NEVER_READ = (Path("/proc"), Path("/sys"), Path("/dev"))
@@ -417,20 +469,14 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
     strategy = check.get("strategy", "bfs")
     if strategy not in ("bfs", "dfs"):
         raise _err(path, text, "strategy", f"unknown strategy '{strategy}'", hint="bfs or dfs")
-    try:
-        bounds = Bounds(
-            max_states=_opt_int(check.get("max_states")),
-            max_depth=_opt_int(check.get("max_depth")),
-            time_limit=_opt_seconds(check["time_limit"]) if "time_limit" in check else None,
-            max_memory=parse_size(check["max_memory"]) if "max_memory" in check else None,
-        )
-        if (bounds.time_limit is not None and bounds.time_limit <= 0) or \
-                (bounds.max_memory is not None and bounds.max_memory <= 0):
-            raise ValueError("non-positive bound")
-    except (ValueError, TypeError):
-        raise _err(path, text, "check", "bad value in [check]",
-                   hint="positive values: max_states and max_depth integers, time_limit seconds, "
-                   "max_memory like \"2G\"") from None
+    limits = {}
+    for k in LIMIT_KEYS:
+        if k in check:
+            try:
+                limits[k] = parse_limit(k, check[k])
+            except LimitError as e:
+                raise _err(path, text, k, f"bad value in [check]: {e.reason}", hint=e.hint) from None
+    bounds = Bounds(**limits)
 
     name = data.get("name", path.stem)
     if not isinstance(name, str):
@@ -442,21 +488,6 @@ def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> 
         allowed_roots=roots,
         init=init, init_line=find_key(text, "init")[0], fatal_warnings=fatal, strategy=strategy,
         bounds=bounds, text=text, strategy_given="strategy" in check)
-
-
-def _opt_int(v):
-    if v is None:
-        return None
-    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-        raise ValueError(v)
-    return v
-
-
-def _opt_seconds(v) -> float:
-    """A positive, finite number of seconds (not a boolean, not nan or inf)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(v)
-    return float(v)
 
 
 def thread_names(sc: Scenario) -> list[tuple[str, str, ThreadSpec]]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .check import ENGINES, STORES, CheckOptions
 from .diagnostics import HugemcError, SourceLoc, did_you_mean
-from .scenario import find_key, parse_size, parse_toml
+from .scenario import LIMIT_KEYS, LimitError, find_key, parse_limit, parse_toml
 
 CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
 SUITE_KEYS = {"scenarios", "defaults", "overrides"}
@@ -81,13 +81,13 @@ def _options(cfg: Path, text: str, table: dict, what: str) -> dict:
             elif k == "engine":
                 if v not in ENGINES:
                     raise ValueError
-            elif k == "max_memory":
-                v = parse_size(v)
-            elif k == "time_limit":
-                v = float(v)
-                if v <= 0:
-                    raise ValueError
-            elif not isinstance(v, int) or v <= 0:
+            elif k in LIMIT_KEYS:  # the rules of --max-memory and of a scenario's [check]
+                try:
+                    v = parse_limit(k, v)
+                except LimitError as e:
+                    raise HugemcError(f"bad value for '{k}' in {what}: {e.reason}",
+                                      SourceLoc(str(cfg), *find_key(text, k)), hint=e.hint) from None
+            elif isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError
         except (ValueError, TypeError):
             raise HugemcError(f"bad value for '{k}' in {what}", SourceLoc(str(cfg), *find_key(text, k)),

@@ -340,3 +340,180 @@ def test_huge_integer_in_a_define(tmp_path):
                        defines={"X": '"' + "9" * 5000 + '"'})
     with pytest.raises(HugemcError, match="too large"):
         build_program(load_scenario(p))
+
+
+# -- limits bound the whole run, preprocessing included ----------------------------------------------------
+
+_BOMB = "".join(f"#define M{i} (M{i - 1}+M{i - 1})\n" for i in range(1, 26))
+
+
+def test_a_macro_bomb_is_a_located_error_not_a_memory_error(tmp_path):
+    src = "#define M0 1\n" + _BOMB + "int g __range(0, 1);\nvoid t(void) { long x = M25; g = 1; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    r = run_cli("check", p.name, "--max-memory", "4G", cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2 and "Traceback" not in out
+    assert "m.c:28:25: error: macro expansion too large: more than 200,000 tokens" in out
+    assert "HUGEMC_MAX_EXPANSION" in out and " 28 | void t(void)" in out
+
+
+def test_the_macro_expansion_cap_can_be_lowered_and_raised(tmp_path):
+    src = "#define TEN 1 + 1 + 1 + 1 + 1\nint g __range(0, 1);\nvoid t(void) { g = TEN + TEN > 0; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_EXPANSION": 12})
+    with pytest.raises(HugemcError, match="macro expansion too large: more than 12 tokens") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (3, 26) and "HUGEMC_MAX_EXPANSION" in e.value.hint
+    p = write_scenario(tmp_path, src, {"t": "t()"}, defines={"HUGEMC_MAX_EXPANSION": 18})
+    build_program(load_scenario(p))
+
+
+def test_running_out_of_memory_is_incomplete_with_a_limit_and_an_input_error_without(tmp_path, monkeypatch):
+    import hugemc.check
+    from hugemc.check import CheckOptions, check_scenario
+    from hugemc.runner import check_one
+
+    def exhausted(sc):
+        raise MemoryError
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    monkeypatch.setattr(hugemc.check, "build_program", exhausted)
+    r = check_scenario(p, CheckOptions())
+    assert r.verdict == "error" and "out of memory while compiling the models" in r.error
+    assert "--max-memory" in r.error and "Traceback" not in r.error
+    r = check_scenario(p, CheckOptions(max_memory=1 << 40))
+    assert r.verdict == "incomplete" and r.stats.limit == "max_memory"
+    assert "memory limit of 1,048,576 MiB reached while compiling the models" in r.problems[0]
+    monkeypatch.setattr("hugemc.runner.check_scenario", lambda *a: exhausted(None))
+    r = check_one(p, CheckOptions())
+    assert r.verdict == "error" and "out of memory" in r.error and "Traceback" not in r.error
+
+
+# -- shifts: counts beyond 63 cannot be meant ---------------------------------------------------------------
+
+@pytest.mark.parametrize("src, col", [
+    ("int a[1 << 10000000000];\nvoid t(void) { a[0] = 1; }\n", 7),               # an array size
+    ("int g __range(0, 1);\nvoid t(void) { g = (1 << 10000000000) > 0; }\n", 21),  # constant folding
+    ("int g __range(0, 1);\nvoid t(void) { long x = 1; x = x << 100000000; g = 1; }\n", 32),
+    ("int g __range(0, 1);\nvoid t(void) { long x = 1; x <<= 64; g = 1; }\n", 28),
+    ("int g __range(0, 1);\nvoid t(void) { g = 1 >> -1; }\n", 20),
+    ("enum { BIG = 1 << 64 };\nint g __range(0, 1);\nvoid t(void) { g = 1; }\n", 14),
+    ("int f __range(0, 255);\nvoid t(void) { set_bit(64, &f); }\n", 24),
+])
+def test_a_constant_shift_count_beyond_63_is_located(tmp_path, src, col):
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    with pytest.raises(HugemcError, match="shift count") as e:
+        build_program(load_scenario(p))
+    assert e.value.loc.line in (1, 2) and e.value.loc.col == col, e.value.render()
+    assert "0..63" in e.value.hint and len(e.value.render()) < 1000
+
+
+@pytest.mark.parametrize("cond", ["(1 << 100) > 0", "(1 << 10000000000) > 0", "(4 >> -1) == 2"])
+def test_a_shift_count_beyond_63_in_if_is_an_error_not_false(tmp_path, cond):
+    p = write_scenario(tmp_path, f"#if {cond}\nint g __range(0, 1);\n#endif\nvoid t(void) {{ g = 1; }}\n",
+                       {"t": "t()"})
+    with pytest.raises(HugemcError, match="shift count .* in #if cannot be meant") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (1, 8) and "0..63" in e.value.hint
+    m = tmp_path / "m.c"
+    m.write_text(m.read_text().replace(cond, "0 && " + cond))  # not evaluated: no error
+    with pytest.raises(HugemcError, match="unknown identifier 'g'"):
+        build_program(load_scenario(p))
+
+
+def test_a_runtime_shift_count_beyond_63_is_a_readable_domain_overflow(tmp_path):
+    src = ("int g __range(0, 1);\nint s __range(0, 100);\n"
+           "void t(void) { long x = 1; s = 100; x = x << s; g = 1; }\n"
+           "void u(void) { long y = 1; y = y" + " << 63" * 250 + "; g = 1; }\n")  # 4,741 digits
+    for thread, message in (("t()", "shift count 100 cannot be meant"),
+                            ("u()", "value 2**15750+ leaves the domain of 't.y'")):
+        p = write_scenario(tmp_path, src, {"t": thread}, expect=["domain_overflow"])
+        r = run_cli("check", p.name, "--engine", "python", "-v", cwd=tmp_path)
+        out = r.stdout + r.stderr
+        assert r.returncode == 0 and "Traceback" not in out and "internal error" not in out
+        assert message in " ".join(out.split())
+
+
+def test_gigantic_values_are_printed_short():
+    from hugemc.ir import int_text
+    assert int_text(-6561) == "-6561" and int_text(1 << 40000) == "2**40000+" and int_text(-(3 << 99)) == "-2**100+"
+
+
+# -- limits: one set of rules for the command line, [check] and a suite's [defaults] ------------------------
+
+_BAD_LIMITS = [("max_memory", '"0"', "0"), ("max_memory", '""', ""), ("max_memory", "1.5", None),
+               ("max_memory", '"1.5"', "1.5"), ("max_memory", "100", "100"), ("max_memory", '"-1G"', "-1G"),
+               ("max_states", "0", "0"), ("max_depth", "-3", "-3"), ("time_limit", "0", "0"),
+               ("time_limit", "nan", "nan")]
+
+
+@pytest.mark.parametrize("key, toml_value, cli_value", _BAD_LIMITS)
+def test_a_limit_is_refused_alike_everywhere(tmp_path, key, toml_value, cli_value):
+    from click.testing import CliRunner
+    from hugemc.check import CheckOptions
+    from hugemc.cli import main
+    from hugemc.suite import load_suite
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    good = p.read_text()
+    p.write_text(good + f"[check]\n{key} = {toml_value}\n")
+    with pytest.raises(HugemcError, match=r"bad value in \[check\]") as e:
+        load_scenario(p)
+    assert e.value.loc.line == good.count("\n") + 2 and e.value.hint
+    (tmp_path / "hugemc.toml").write_text(f'scenarios = ["s.toml"]\n[defaults]\n{key} = {toml_value}\n')
+    p.write_text(good)
+    with pytest.raises(HugemcError, match=f"bad value for '{key}' in defaults") as e:
+        load_suite(tmp_path, CheckOptions())
+    assert e.value.loc.line == 3 and e.value.hint
+    if cli_value is not None:
+        option = "--" + key.replace("_", "-")
+        r = CliRunner().invoke(main, ["check", str(p), f"{option}={cli_value}"])
+        assert r.exit_code == 2 and f"error: bad {option}" in r.output and "hint:" in r.output, r.output
+
+
+def test_a_limit_is_accepted_alike_everywhere(tmp_path):
+    from hugemc.check import CheckOptions
+    from hugemc.scenario import parse_limit
+    from hugemc.suite import load_suite
+    p = write_scenario(tmp_path, "int g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    good = p.read_text()
+    p.write_text(good + '[check]\nmax_memory = "1.5G"\ntime_limit = 2\n')
+    assert load_scenario(p).bounds.max_memory == 3 << 29
+    (tmp_path / "hugemc.toml").write_text('scenarios = ["s.toml"]\n[defaults]\nmax_memory = 1073741824\n')
+    assert dict(load_suite(tmp_path, CheckOptions())[0].options.suite_defaults)["max_memory"] == 1 << 30
+    assert parse_limit("max_memory", "512M") == 512 << 20 and parse_limit("time_limit", 1) == 1.0
+
+
+# -- domains: one cap for __range, enums and [domains] ----------------------------------------------------
+
+@pytest.mark.parametrize("enum, col", [("enum e { A = 0, B = 1 << 40 };", 17),
+                                       ("enum e { A = -4611686018427387904, B };", 10),
+                                       ("enum e { A, B = 4611686018427387904 };", 13)])
+def test_an_enum_too_wide_is_located(tmp_path, enum, col):
+    p = write_scenario(tmp_path, enum + "\nenum e g;\nvoid t(void) { g = A; }\n", {"t": "t()"})
+    with pytest.raises(HugemcError, match="enum e spans .* a domain too wide to be meant") as e:
+        build_program(load_scenario(p))
+    assert (e.value.loc.line, e.value.loc.col) == (1, col) and "HUGEMC_MAX_DOMAIN" in e.value.hint
+    if "40" in enum:  # the cap is raised as for __range
+        p = write_scenario(tmp_path, enum + "\nenum e g;\nvoid t(void) { g = A; }\n", {"t": "t()"},
+                           defines={"HUGEMC_MAX_DOMAIN": 1 << 41})
+        build_program(load_scenario(p))
+
+
+@pytest.mark.parametrize("domain", ["int = [-9223372036854775808, 9223372036854775807]",
+                                    "unsigned = [0, 4294967296]", '"g" = [0, 4611686018427387904]'])
+def test_a_scenario_domain_too_wide_is_located(tmp_path, domain):
+    p = write_scenario(tmp_path, "int g;\nvoid t(void) { g = 1; }\n", {"t": "t()"}, extra="[domains]\n" + domain)
+    r = run_cli("check", p.name, cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2 and "Traceback" not in out and "is too wide to be meant" in out, out
+    assert "s.toml:5:1: error: domain" in out and "HUGEMC_MAX_DOMAIN" in out and " 5 | " in out
+
+
+@pytest.mark.parametrize("decl, words", [
+    ("int a[64][65];", "array of 64 elements of 65 slots each (4,160 slots) cannot be meant"),
+    ("struct s { int x; int y; };\nstruct s a[3000];", "array of 3,000 elements of 2 slots each (6,000 slots)"),
+    ("int a[5000];", "array of 5,000 elements cannot be meant"),
+])
+def test_an_array_too_large_says_its_real_slot_count(tmp_path, decl, words):
+    p = write_scenario(tmp_path, decl + "\nint g __range(0, 1);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    with pytest.raises(HugemcError) as e:
+        build_program(load_scenario(p))
+    assert words in e.value.message and "4,096 slots" in e.value.hint

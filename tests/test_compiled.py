@@ -14,6 +14,7 @@ tested is the generated code's meaning, the same at every level.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,31 @@ def test_tables_grown_from_their_smallest(monkeypatch, name, wide):
     assert len(S.table) == 8 and S.table.itemsize == (8 if wide else 4)
     b = summary(compiled_bfs(m2, jit_model(m2)), m2)
     assert a["states"] > 5000 and a == b
+
+
+SHIFTS = """
+int n __range(-1, 70);
+long r __range(0, 7);
+int big __range(0, 1);
+void t(void) { n = nondet_int(-1, 70); STEP; }
+REACHABLE(shift63) { return n == 63 && r == RVAL && big == 1; }
+REACHABLE(shift62) { return n == 62 && r == RVAL && big == 1; }
+"""
+SHIFT_STEPS = {"<<": ("r = (7 << n) >> n; big = (1 << n) > (1 << 40)", "7"),
+               ">>": ("r = ((7 << 59) >> n) & 7; big = ((1 << 59) >> n) == 0", "0")}
+
+
+@pytest.mark.parametrize("op", sorted(SHIFT_STEPS))
+def test_shift_counts_beyond_63_are_errors_in_both_engines(tmp_path, op):
+    """Counts 0..63 shift (the C hands 62 and 63 to Python, never shifts by 64); others are domain_overflow."""
+    from conftest import write_scenario
+    step, r = SHIFT_STEPS[op]
+    src = SHIFTS.replace("STEP", step).replace("RVAL", r)
+    p = write_scenario(tmp_path, src, {"t": "t()"}, expect=["domain_overflow", "shift63", "shift62"])
+    a, b, jm = both(p)
+    assert a == b, jm.describe()
+    kind, message, _, _ = a["violations"]["domain_overflow"]
+    assert kind == "domain_overflow" and ("shift count 64 cannot be meant" in message
+                                          or "negative shift count -1" in message)
+    assert set(a["reached"]) == {"shift63", "shift62"}
+    assert re.match(r"compiled engine: (\d+) of \1 steps", jm.describe()), jm.describe()

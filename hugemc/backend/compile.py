@@ -29,7 +29,7 @@ from typing import Callable
 from .. import ir
 from ..ir import (
     DONE, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Mem, Print,
-    Program, PtrAdd, PtrDiff, Unary, Var, Warn, expr_range,
+    MAX_SHIFT, Program, PtrAdd, PtrDiff, Unary, Var, Warn, expr_range,
 )
 from ..ir.interp import Fault, Interpreter, c_div, c_mod
 from ..ir.steps import ThreadPlan, stops_before
@@ -80,13 +80,13 @@ def _mod(a, b):
 
 
 def _shl(a, b):
-    if b < 0:
+    if not 0 <= b <= MAX_SHIFT:  # the interpreter reports it
         raise _Err
     return a << b
 
 
 def _shr(a, b):
-    if b < 0:
+    if not 0 <= b <= MAX_SHIFT:
         raise _Err
     return a >> b
 

@@ -233,12 +233,15 @@ class CTranslator:
             op = "/" if f == "_div" else "%"
             return f"({{ int64_t {t} = {a[0]}; int64_t {u} = {a[1]}; if ({u} == 0) goto fail; {t} {op} {u}; }})"
         if f == "_shl" and len(a) == 2:  # Python's integers do not overflow: a result that does not fit fails
+            # (a count beyond 62 goes to the Python engine, which computes it or reports a count beyond 63;
+            # the shift is done unsigned, as C defines it for a negative value too)
             r = self.fresh()
             return (f"({{ int64_t {t} = {a[0]}; int64_t {u} = {a[1]}; if ({u} < 0 || {u} > 62) goto fail; "
-                    f"int64_t {r} = {t} << {u}; if (({r} >> {u}) != {t}) goto fail; {r}; }})")
+                    f"int64_t {r} = (int64_t)((uint64_t){t} << {u}); if (({r} >> {u}) != {t}) goto fail; {r}; }})")
         if f == "_shr" and len(a) == 2:
-            return (f"({{ int64_t {t} = {a[0]}; int64_t {u} = {a[1]}; if ({u} < 0) goto fail; "
-                    f"{u} > 63 ? ({t} < 0 ? -1 : 0) : ({t} >> {u}); }})")
+            # a count beyond 63 is an error (the Python engine reports it), never C's undefined shift
+            return (f"({{ int64_t {t} = {a[0]}; int64_t {u} = {a[1]}; if ({u} < 0 || {u} > 63) goto fail; "
+                    f"{t} >> {u}; }})")
         if f == "_padd" and len(args) == 4 and all(isinstance(x, ast.Name) for x in args[:2]):
             lo, end = args[0].id, args[1].id
             n = self.tables[lo]

@@ -122,7 +122,7 @@ class Binary:
 
     ``&&`` and ``||`` short-circuit (the right side may fault only when
     evaluated). ``/`` and ``%`` truncate toward zero; division by zero and
-    negative shift counts are errors. Results are mathematical integers:
+    shift counts outside ``0..MAX_SHIFT`` are errors. Results are mathematical integers:
     nothing wraps; storing checks the target's domain.
     """
 
@@ -411,6 +411,32 @@ class Program:
             if s.name == name:
                 return i
         raise KeyError(name)
+
+
+#: The largest shift count: no 64-bit value can be shifted further (C leaves a count of 64 or
+#: more undefined). A count outside ``0..MAX_SHIFT`` is an error, at compile time when it is a
+#: constant and ``domain_overflow`` at run time, in every engine.
+MAX_SHIFT = 63
+
+
+def int_text(v: int) -> str:
+    """``v`` in decimal for a message, or ``2**N+`` (``-2**N+``) when it has more than 30 digits.
+
+    Python refuses to print integers of more than 4,300 digits, and a message
+    should never be that long anyway.
+    """
+    if abs(v) < 10 ** 30:
+        return str(v)
+    return f"{'-' if v < 0 else ''}2**{abs(v).bit_length() - 1}+"
+
+
+def shift_count_problem(b: int) -> str | None:
+    """Why ``b`` cannot be a shift count (outside ``0..MAX_SHIFT``), or None if it can."""
+    if b < 0:
+        return f"negative shift count {int_text(b)}"
+    if b > MAX_SHIFT:
+        return f"shift count {int_text(b)} cannot be meant: no 64-bit value can be shifted more than {MAX_SHIFT}"
+    return None
 
 
 def site_kind(site: str) -> str:

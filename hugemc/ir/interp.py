@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import (
     GLOBAL, ASSERTION, DIV_ZERO, DOMAIN, DONE, END_ENTRY, NULL_DEREF, NULL_ENTRY, OUT_OF_BOUNDS, UNINIT,
     WARNING, Assign, Assume, Binary, Branch, Check, Choose, Cond, Const, Exit, Jump, Loc, Mem,
-    Print, Program, PtrAdd, PtrDiff, Routine, Unary, Var, Warn,
+    Print, Program, PtrAdd, PtrDiff, Routine, Unary, Var, Warn, int_text, shift_count_problem,
 )
 from .steps import ThreadPlan, stops_before, thread_plan
 
@@ -161,7 +161,7 @@ class Evaluator:
                 raise Fault(NULL_DEREF, "arithmetic on a NULL pointer")
             r = ptr + d
             if not (t.group_lo[ptr] <= r <= t.group_end[ptr]):
-                raise Fault(OUT_OF_BOUNDS, f"pointer arithmetic leaves the object: {t.names[ptr]} + {d}")
+                raise Fault(OUT_OF_BOUNDS, f"pointer arithmetic leaves the object: {t.names[ptr]} + {int_text(d)}")
             return r
         if isinstance(e, PtrDiff):
             t = self.p.tables[e.ptable]
@@ -191,14 +191,11 @@ class Evaluator:
             if b == 0:
                 raise Fault(DIV_ZERO, "remainder by zero")
             return c_mod(a, b)
-        if op == "<<":
-            if b < 0:
-                raise Fault(DOMAIN, f"negative shift count {b}")
-            return a << b
-        if op == ">>":
-            if b < 0:
-                raise Fault(DOMAIN, f"negative shift count {b}")
-            return a >> b
+        if op in ("<<", ">>"):
+            problem = shift_count_problem(b)
+            if problem is not None:
+                raise Fault(DOMAIN, problem)
+            return a << b if op == "<<" else a >> b
         if op == "&":
             return a & b
         if op == "|":
@@ -224,7 +221,7 @@ class Evaluator:
         t = self.p.tables[m.table]
         i = self.eval(m.index, v)
         if not 0 <= i < len(t.slots):
-            raise Fault(OUT_OF_BOUNDS, f"index {i} out of bounds for {t.name} (0..{len(t.slots) - 1})")
+            raise Fault(OUT_OF_BOUNDS, f"index {int_text(i)} out of bounds for {t.name} (0..{len(t.slots) - 1})")
         s = t.slots[i]
         if s == NULL_ENTRY:
             raise Fault(NULL_DEREF, f"NULL pointer dereference ({t.name})")
@@ -268,7 +265,7 @@ class Evaluator:
         s = self.slots[idx]
         if not s.lo <= value <= s.hi:
             note = f"; {s.domain_note}" if s.domain_note else ""
-            raise Fault(DOMAIN, f"value {value} leaves the domain of '{s.name}' ({s.lo}..{s.hi}){note}")
+            raise Fault(DOMAIN, f"value {int_text(value)} leaves the domain of '{s.name}' ({s.lo}..{s.hi}){note}")
         if changes is not None:
             old = changes[idx][0] if idx in changes else v[idx]
             changes[idx] = (old, value)

@@ -13,13 +13,14 @@ from pathlib import Path
 from pycparser import c_parser
 
 from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
-from ..ir import Program
+from ..ir import Program, int_text
 from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
 from .annotate import extract_flags, extract_ranges, marked_lines
 from .lower import INIT_NAME, THREAD_PREFIX, Lowerer, Options
+from .lower_common import domain_hint, domain_too_wide
 from .nesting import check_nesting, deep_recursion
-from .preprocess import preprocess
+from .preprocess import MAX_EXPANSION, preprocess
 
 _PARSE_ERR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
 
@@ -75,7 +76,9 @@ def _build_program(sc: Scenario) -> Program:
     root_text = "\n".join(lines) + "\n"
     include_dirs = [sc.path.parent] + list(sc.include_dirs) + [models_dir(), properties_dir(), prelude_dir()]
     defines = dict(sc.defines)
-    pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None)
+    caps = _caps(sc)
+    pp = preprocess(root_text, root_name, include_dirs, defines, allowed_roots=sc.allowed_roots or None,
+                    max_expansion=caps.pop("max_expansion", MAX_EXPANSION))
     text = _relocate_calls(pp.text, root_name, call_lines, str(sc.path))
     check_nesting(text)
     text, ranges = extract_ranges(text)
@@ -90,10 +93,13 @@ def _build_program(sc: Scenario) -> Program:
         if err.loc is None or err.loc.file in (root_name, "", None):  # past the end of every model file
             err = _unclosed_brace(pp.text, root_name) or err
         raise err from None
-    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **_caps(sc),
+    opts = Options(fatal_warnings=sc.fatal_warnings, debug_vm=_debug_vm(sc), **caps,
                    library_dirs=tuple(d.resolve() for d in (models_dir(), properties_dir(), prelude_dir())))
     overrides = []
     for k, (lo, hi) in sc.domains.items():
+        if domain_too_wide(lo, hi, opts.max_domain):
+            raise HugemcError(f"domain '{k}' = [{int_text(lo)}, {int_text(hi)}] is too wide to be meant",
+                              sc.key_loc(k), hint=domain_hint(opts.max_domain))
         if k == "int":
             opts.int_domain = (lo, hi)
         elif k == "unsigned":
@@ -140,7 +146,8 @@ def _build_program(sc: Scenario) -> Program:
     return program
 
 
-_CAPS = {"HUGEMC_MAX_ARRAY": "max_array", "HUGEMC_MAX_DOMAIN": "max_domain", "HUGEMC_MAX_NONDET": "max_nondet"}
+_CAPS = {"HUGEMC_MAX_ARRAY": "max_array", "HUGEMC_MAX_DOMAIN": "max_domain", "HUGEMC_MAX_NONDET": "max_nondet",
+         "HUGEMC_MAX_EXPANSION": "max_expansion"}
 
 
 def _caps(sc: Scenario) -> dict:

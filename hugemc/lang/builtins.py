@@ -18,6 +18,7 @@ from ..ir import (
     ASSERTION, UNLOCK, Assume, Binary, Branch, Check, Choose, Const, Print, Unary, Var, Warn,
 )
 from .ctypes import BOOL, INT, VOID, IntType, PtrType
+from .lower_common import shift_count_error
 
 _PR_LEVELS = {"pr_warn": "warn", "pr_info": "info", "pr_err": "err", "pr_debug": "debug",
               "pr_notice": "notice", "printk": "printk"}
@@ -222,6 +223,9 @@ def _b_atomic_xchg(lw, args, node, used):
 
 def _bit(lw, args):
     nr = _val(lw, args[0])
+    err = shift_count_error(lw, "<<", nr, args[0])
+    if err is not None:
+        raise err
     p = _target(lw, args[1], "a flags word")
     return p, Binary("<<", Const(1), nr), nr
 

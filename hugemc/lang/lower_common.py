@@ -138,6 +138,32 @@ def _truth(e):
     return Binary("!=", e, Const(0))
 
 
+def domain_too_wide(lo: int, hi: int, max_domain: int) -> bool:
+    """Whether the domain ``lo..hi`` is too wide to be meant: more than ``max_domain`` values,
+    or a bound at 2**62 or beyond (the same rule for ``__range``, enums and ``[domains]``)."""
+    return max(abs(lo), abs(hi)) >= 1 << 62 or hi - lo >= max_domain
+
+
+def domain_hint(max_domain: int) -> str:
+    """The hint of a domain too wide to be meant."""
+    return (f"domains are explored value by value; at most {max_domain:,} values (raise it with "
+            "HUGEMC_MAX_DOMAIN in [defines]), bounds below 2**62")
+
+
+SHIFT_HINT = (f"shift counts are 0..{ir.MAX_SHIFT} (C leaves a count of 64 or more undefined, and values here "
+              "never wrap); shift less, or write the constant you mean")
+
+
+def shift_count_error(lw, op: str, count, node):
+    """The located error for a constant shift count outside ``0..MAX_SHIFT`` (None if ``count`` is fine)."""
+    if op not in ("<<", ">>", "<<=", ">>=") or not isinstance(count, Const):
+        return None
+    problem = ir.shift_count_problem(count.value)
+    if problem is None:
+        return None
+    return lw.error(problem, node, hint=SHIFT_HINT)
+
+
 def _fold(e):
     """Constant-fold a node whose operands are constants."""
     from ..ir.interp import Evaluator, Fault

@@ -22,7 +22,9 @@ from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, CType, IntType, PtrType, StructType, VoidType,
     leaves, pointee_key, same_pointee, type_name,
 )
-from .lower_common import INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord, where
+from .lower_common import (
+    INIT_NAME, PROPERTY_PREFIXES, THREAD_PREFIX, Place, SlotRec, _coord, domain_hint, domain_too_wide, where,
+)
 
 
 class Domain(tuple):
@@ -171,8 +173,11 @@ class DeclLowering:
             n = self.const_eval(node.dim)
             if n <= 0:
                 raise self.error(f"array size must be positive, got {n}", node.dim)
-            if n * max(elem.size, 1) > self.opt.max_array:
-                raise self.error(f"array of {_num(n)} elements cannot be meant: every element is state that "
+            slots = n * max(elem.size, 1)
+            if slots > self.opt.max_array:
+                what = f"array of {_num(n)} elements" if elem.size <= 1 else \
+                    f"array of {_num(n)} elements of {_num(elem.size)} slots each ({_num(slots)} slots)"
+                raise self.error(f"{what} cannot be meant: every element is state that "
                                  "every interleaving carries", node.dim,
                                  hint=f"shrink it (NR_PAGES 2-8 finds the races of this area), or raise the cap "
                                       f"({self.opt.max_array:,} slots) with HUGEMC_MAX_ARRAY in [defines]")
@@ -234,6 +239,12 @@ class DeclLowering:
             self.enum_consts[e.name] = val
             labels.append((val, e.name))
         vals = [v for v, _ in labels] or [0]
+        if domain_too_wide(min(vals), max(vals), self.opt.max_domain):
+            far = max(node.values.enumerators, key=lambda e: abs(self.enum_consts[e.name]))
+            raise self.error(f"enum {name} spans {_num(min(vals))}..{_num(max(vals))} "
+                             f"('{far.name}' = {_num(self.enum_consts[far.name])}): a domain too wide to be meant",
+                             far, hint=domain_hint(self.opt.max_domain) + "; an enum's slots take every value "
+                             "from its least enumerator to its greatest")
         t = IntType(f"enum {name}", signed=min(vals) < 0, domain=(min(vals), max(vals)),
                     labels=tuple(labels))
         if node.name:
@@ -267,10 +278,9 @@ class DeclLowering:
         lo_t, hi_t, loc = r
         lo = self._eval_text(lo_t, loc)
         hi = self._eval_text(hi_t, loc)
-        if max(abs(lo), abs(hi)) >= 1 << 62 or hi - lo >= self.opt.max_domain:
+        if domain_too_wide(lo, hi, self.opt.max_domain):
             raise HugemcError(f"domain __range({_num(lo)}, {_num(hi)}) is too wide to be meant", loc,
-                              hint=f"domains are explored value by value; at most {_num(self.opt.max_domain)} "
-                                   "values (raise it with HUGEMC_MAX_DOMAIN in [defines]), bounds below 2**62")
+                              hint=domain_hint(self.opt.max_domain))
         if lo > hi:
             raise HugemcError(f"empty domain __range({lo}, {hi})", loc, hint="write __range(lo, hi) with lo <= hi")
         text = _range_text(read_source_line(loc.file, loc.line) or "") or f"__range({lo_t.strip()}, {hi_t.strip()})"
@@ -315,6 +325,9 @@ class DeclLowering:
             try:
                 return Evaluator.binop(node.op, a, b)
             except Fault as f:
+                from .lower_common import SHIFT_HINT
+                if node.op in ("<<", ">>"):
+                    raise self.error(f.message, node, hint=SHIFT_HINT) from None
                 raise self.error(f.message, node) from None
             except AssertionError:
                 return self._bad_const(node)

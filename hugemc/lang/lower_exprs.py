@@ -17,7 +17,7 @@ from .ctypes import (
     BOOL, INT, UNSIGNED, VOID, ArrayType, IntType, PtrType, StructType, VoidType, is_scalar,
     pointee_key, same_pointee, type_name,
 )
-from .lower_common import BUILTINS, Place, _fold, _replace, _truth
+from .lower_common import BUILTINS, Place, _fold, _replace, _truth, shift_count_error
 
 
 class ExprLowering:
@@ -477,6 +477,9 @@ class ExprLowering:
         if op in ("+", "-", "*", "/", "%", "<<", ">>", "&", "|", "^"):
             if op in ("/", "%") and isinstance(b, Const) and b.value == 0:
                 raise self.error("division by zero", node)
+            err = shift_count_error(self, op, b, node)
+            if err is not None:
+                raise err
             rt = INT if not (isinstance(at, IntType) and not at.signed and isinstance(bt, IntType)
                              and not bt.signed) else UNSIGNED
             return _fold(Binary(op, a, b)), rt
@@ -568,6 +571,9 @@ class ExprLowering:
                 v = PtrAdd(tab, cur, r if bop == "+" else Unary("-", r))
                 vt = p.type
             else:
+                err = shift_count_error(self, bop, r, node)
+                if err is not None:
+                    raise err
                 v = _fold(Binary(bop, cur, r))
                 vt = INT
         shared_dst = self.is_shared_mem(self.place_expr(p)) if p.base is None else self.is_shared_slot(p.base)

@@ -55,10 +55,16 @@ from typing import Callable, Mapping, Sequence
 
 from hugemc.diagnostics import HugemcError, SourceLoc
 
-__all__ = ["Preprocessed", "preprocess", "MAX_INCLUDE_DEPTH"]
+__all__ = ["Preprocessed", "preprocess", "MAX_INCLUDE_DEPTH", "MAX_EXPANSION"]
 
 #: How deeply ``#include`` may nest before we assume a cycle.
 MAX_INCLUDE_DEPTH = 64
+
+#: Tokens that macro replacement may produce in one translation unit (the
+#: shipped scenarios produce under a thousand); a ``#define`` chain that
+#: doubles at each step would otherwise exhaust the machine. Raised with
+#: ``HUGEMC_MAX_EXPANSION`` in a scenario's ``[defines]``.
+MAX_EXPANSION = 200_000
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,8 @@ class Preprocessed:
 
 
 def preprocess(root_text: str, root_name: str, include_dirs: Sequence[str | Path],
-               defines: Mapping[str, str | int | bool] = {}, allowed_roots=None) -> Preprocessed:
+               defines: Mapping[str, str | int | bool] = {}, allowed_roots=None,
+               max_expansion: int = MAX_EXPANSION) -> Preprocessed:
     """Preprocess ``root_text`` (shown as ``root_name``) and return the result.
 
     ``include_dirs`` are searched in order for ``#include`` (after the
@@ -90,10 +97,15 @@ def preprocess(root_text: str, root_name: str, include_dirs: Sequence[str | Path
     ``allowed_roots`` (folders), when given, bound what ``#include`` may read:
     a file outside them, or under /proc, /sys or /dev, is refused.
 
+    ``max_expansion`` bounds the tokens macro replacement may produce in
+    all (:data:`MAX_EXPANSION` by default): past it, a located
+    "macro expansion too large" error.
+
     Raises :class:`HugemcError` for every problem in the input.
     """
     pp = _Preprocessor([str(d) for d in include_dirs])
     pp.allowed_roots = allowed_roots
+    pp.max_expansion = max_expansion
     for name, value in defines.items():
         pp.define_external(name, value, root_name)
     pp.run_root(root_text, root_name)
@@ -388,6 +400,8 @@ class _Preprocessor:
     def __init__(self, include_dirs: list[str]) -> None:
         self.include_dirs = include_dirs
         self.allowed_roots = None  # folders #include may read from (None: anywhere)
+        self.max_expansion = MAX_EXPANSION  # tokens macro replacement may produce in all
+        self.expanded = 0  # tokens it has produced so far
         self.macros: dict[str, _Macro] = {}
         self.out: list[str] = []
         self.files: list[str] = []
@@ -571,6 +585,13 @@ class _Preprocessor:
                     continue
                 args, rparen = self._collect_args(m, t, pending, pull)
                 repl = self._subst(m, t, args, (t.hs & rparen.hs) | {m.name})
+            self.expanded += len(repl)
+            if self.expanded > self.max_expansion:
+                raise self.tok_error(
+                    f"macro expansion too large: more than {self.max_expansion:,} tokens "
+                    f"(while expanding '{m.name}')", t,
+                    hint="a #define that uses the one before it twice doubles at each step; write the value "
+                         "as a constant, or raise the cap with HUGEMC_MAX_EXPANSION in [defines]")
             if repl:
                 repl[0] = repl[0].copy(ws=t.ws)
             elif pending and not pending[0].ws and t.ws:
@@ -1071,14 +1092,14 @@ class _ExprParser:
         self.pos = 0
         self.directive = directive
 
-    def err(self, msg: str, tok: _Tok | None = None) -> HugemcError:
+    def err(self, msg: str, tok: _Tok | None = None, hint: str | None = None) -> HugemcError:
         if tok is None:
             if self.pos < len(self.toks):
                 tok = self.toks[self.pos]
             else:
                 last = self.toks[-1]
-                return self.pp.error(msg, last.line, last.col + len(last.text))
-        return self.pp.tok_error(msg, tok)
+                return self.pp.error(msg, last.line, last.col + len(last.text), hint)
+        return self.pp.tok_error(msg, tok, hint)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
@@ -1147,13 +1168,14 @@ class _ExprParser:
         if op in ("<<", ">>"):
             n = b.v
             u = a.u
-            if n < 0:
-                op = ">>" if op == "<<" else "<<"
-                n = -n
+            if not 0 <= n <= 63:  # C leaves these undefined; evaluated, they are errors, not a silent 0
+                if ev:
+                    raise self.err(f"shift count {n} in #if cannot be meant: no 64-bit value can be shifted "
+                                   f"{'by a negative count' if n < 0 else 'more than 63'}", tok,
+                                   hint="shift counts are 0..63; shift less, or write the constant you mean")
+                return _Value(0, u)
             if op == "<<":
-                return _Value(0 if n >= 64 else a.v << n, u)
-            if n >= 64:
-                return _Value(-1 if (a.v < 0 and not u) else 0, u)
+                return _Value(a.v << n, u)
             return _Value(a.v >> n, u)
         u = a.u or b.u
         x = a.v & _MASK if u else a.v
