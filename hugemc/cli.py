@@ -111,7 +111,8 @@ def expand_paths(paths: tuple[str, ...]) -> list[Path]:
     for p in paths:
         pp = Path(p)
         if pp.is_dir():
-            found = sorted(x for x in pp.glob("*.toml") if x.name not in CONFIG_NAMES)
+            found = sorted(x for x in pp.glob("*.toml")
+                           if x.name not in CONFIG_NAMES and (x.is_symlink() or not x.is_dir()))
             if not found:
                 raise HugemcError(f"no scenario (*.toml) in folder '{p}'", SourceLoc(p))
             out += found

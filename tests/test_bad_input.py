@@ -263,3 +263,19 @@ def test_huge_integer_in_a_define(tmp_path):
                        defines={"X": '"' + "9" * 5000 + '"'})
     with pytest.raises(HugemcError, match="too large"):
         build_program(load_scenario(p))
+
+
+def test_scenario_symlink_leading_outside_is_refused(tmp_path):
+    """A scenario that is a symbolic link out of the project is refused, unread, named directly or in a folder."""
+    write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    (tmp_path / "link.toml").symlink_to("/etc/passwd")
+    (tmp_path / "dir.toml").mkdir()  # a folder named like a scenario is not one
+    with pytest.raises(HugemcError, match="symbolic link leading outside the allowed folders"):
+        load_scenario(tmp_path / "link.toml")
+    for arg in (str(tmp_path), str(tmp_path / "link.toml")):
+        r = run_cli("check", "--no-color", arg)
+        assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
+        assert "symbolic link leading outside" in r.stdout and "root:" not in r.stdout + r.stderr
+        assert "dir.toml" not in r.stdout
+    with pytest.raises(HugemcError, match="under /proc"):
+        load_scenario("/proc/self/environ")
