@@ -156,8 +156,9 @@ def text_width(width: int | None, stream) -> int | None:
 
 
 def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, color=None, verbose=False,
-                 coverage=False, quiet=False) -> None:
-    """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output)."""
+                 coverage=False, quiet=False, trusted=()) -> None:
+    """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output); an HTML
+    report embeds source from the project, the library and the ``trusted`` (-I) folders only."""
     from .report.github import github_annotations
     from .report.junit import junit_xml
     from .report.sarif import sarif_json
@@ -165,9 +166,9 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
     if fmt == "html":
         from .report.html import write_html  # the self-contained report
         if to_stdout:
-            sys.stdout.write(write_html(results))
+            sys.stdout.write(write_html(results, trusted=trusted))
         else:
-            write_html(results, dest)
+            write_html(results, dest, trusted=trusted)
         return
     if fmt == "text":
         if to_stdout:
@@ -348,7 +349,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                         write_json(results, fh, base_doc)
             else:
                 write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
-                             quiet=quiet)
+                             quiet=quiet, trusted=include)
             if dest in (None, "-"):
                 sys.stdout.flush()
         except BrokenPipeError:  # `hugemc check ... | head`: stop writing there, quietly; still write the files
@@ -428,8 +429,10 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
             fh.close()
         return
     if fmt == "html":
-        from .report.html import write_html  # the self-contained report
+        from .report.html import report_data, write_html  # the self-contained report
         text = write_html([r], only=(r.name, v.property))
+        for f, why in report_data([r]).get("source_notes", {}).items():
+            err.print(f"note: the source of {f} is not embedded: {why}", markup=False, highlight=False)
     else:
         text = export(r, v, fmt, which)
         if fmt == "dot" and out and out.endswith(".svg"):
