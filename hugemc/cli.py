@@ -210,6 +210,24 @@ def _unwritable(dest: str | None) -> str | None:
     return None
 
 
+def write_error(opt_name: str, dest: str | None, e: OSError) -> str:
+    """The message for a report that could not be written: the option, the file and the system's reason."""
+    reason = e.strerror or str(e) or type(e).__name__
+    where = "standard output" if dest in (None, "-") else \
+        f"{opt_name}{dest}" if opt_name.endswith("=") else f"{opt_name} {dest}"
+    return f"error: cannot write {where}: {reason}\nhint: check the disk space and that the file is writable"
+
+
+def _write_text(out: str, text: str, err: Console, opt_name: str = "--out") -> None:
+    """Write ``text`` to file ``out``; an OS error is an input error (exit 2), never a traceback."""
+    try:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        err.print(write_error(opt_name, out, e), markup=False)
+        sys.exit(EXIT_INPUT)
+
+
 def _parse_reports(specs) -> list[tuple[str, str]]:
     out = []
     for spec in specs:
@@ -337,9 +355,10 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         from .baseline import compare, findings_json
         findings = compare(old, results, baseline_threshold)
         base_doc = findings_json(findings, baseline_threshold)
-    outputs = [(fmt, out)] + extra + ([("json", json_out)] if json_out else []) + \
-        ([("html", html_out)] if html_out else [])
-    for rfmt, dest in outputs:
+    outputs = [(fmt, out, "--out")] + [(f, d, f"--report {f}=") for f, d in extra] + \
+        ([("json", json_out, "--json")] if json_out else []) + ([("html", html_out, "--html")] if html_out else [])
+    write_failed = False
+    for rfmt, dest, opt_name in outputs:
         try:
             if rfmt == "json":
                 if dest in (None, "-"):
@@ -359,12 +378,18 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                 raise
         except KeyboardInterrupt:
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as e:  # a full disk, /dev/full, a read-only file: say so, write the other reports
+            err_console.print(write_error(opt_name if dest not in (None, "-") else "standard output", dest, e),
+                              markup=False)
+            write_failed = True
     restore_interrupt_handler(previous_sigint)
     if interrupted():
         sys.exit(EXIT_INTERRUPTED)
     code = overall_code(results)
     if allow_incomplete and code == EXIT_INCOMPLETE:
         code = EXIT_OK
+    if write_failed:
+        code = EXIT_INPUT
     if old is not None:
         from .baseline import format_findings
         for line in format_findings(findings):
@@ -419,14 +444,14 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
         from dataclasses import replace as _replace
         r = _replace(r, violations=[v])
     if fmt in ("text", "table"):
-        fh = open(out, "w", encoding="utf-8") if out else None
-        plain = no_color(color) or fh is not None
-        console = Console(file=fh, no_color=plain, color_system=None if plain else "auto",
-                          width=width or (FILE_WIDTH if fh else text_width(None, sys.stdout)), highlight=False)
+        buf = io.StringIO() if out else None
+        plain = no_color(color) or buf is not None
+        console = Console(file=buf, no_color=plain, color_system=None if plain else "auto",
+                          width=width or (FILE_WIDTH if buf else text_width(None, sys.stdout)), highlight=False)
         print_wrapped(console, f"{r.name}: {v.property} ({v.kind}): {v.message}", 0, hang=4)
         (render_trace if fmt == "table" else render_msc)(console, v.trace)
-        if fh:
-            fh.close()
+        if buf is not None:
+            _write_text(out, buf.getvalue(), err)
         return
     if fmt == "html":
         from .report.html import report_data, write_html  # the self-contained report
@@ -442,8 +467,7 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
                 err.print(f"error: {e}", markup=False)
                 sys.exit(EXIT_INPUT)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        _write_text(out, text, err)
     else:
         sys.stdout.write(text)
 
@@ -502,8 +526,7 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         nx.write_graphml(graphml_ready(g), buf)
         text = buf.getvalue().decode("utf-8")
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        _write_text(out, text, err)
         err.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges written to {out}", markup=False)
     else:
         sys.stdout.write(text)

@@ -279,3 +279,28 @@ def test_scenario_symlink_leading_outside_is_refused(tmp_path):
         assert "dir.toml" not in r.stdout
     with pytest.raises(HugemcError, match="under /proc"):
         load_scenario("/proc/self/environ")
+
+
+@pytest.mark.parametrize("args,shown", [
+    (["--out", "/dev/full"], "--out /dev/full"),
+    (["--json", "/dev/full"], "--json /dev/full"),
+    (["--html", "/dev/full"], "--html /dev/full"),
+    (["--report", "sarif=/dev/full"], "--report sarif=/dev/full"),
+])
+def test_report_write_errors_are_input_errors(tmp_path, args, shown):
+    """A report that cannot be written (a full disk) is exit 2 naming the file and the reason."""
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    r = run_cli("check", "--no-color", str(p), *args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"error: cannot write {shown}: No space left on device" in r.stderr
+
+
+def test_trace_write_error_is_an_input_error(tmp_path):
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\nINVARIANT(p) { return g == 0; }\n",
+                       {"t": "t()"})
+    js = tmp_path / "r.json"
+    assert run_cli("check", str(p), "--json", str(js)).returncode == 1
+    for fmt in ("text", "dot"):
+        r = run_cli("trace", str(js), "--format", fmt, "--out", "/dev/full")
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert "error: cannot write --out /dev/full: No space left on device" in r.stderr
