@@ -304,3 +304,38 @@ def test_trace_write_error_is_an_input_error(tmp_path):
         r = run_cli("trace", str(js), "--format", fmt, "--out", "/dev/full")
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert "error: cannot write --out /dev/full: No space left on device" in r.stderr
+
+
+def _step0(d):
+    return d["scenarios"][0]["violations"][0]["trace"]["steps"][0]
+
+
+@pytest.mark.parametrize("corrupt,field", [
+    (lambda d: _step0(d).__setitem__("changes", {"g": 5}), "steps[0].changes.g: expected a [before, after] pair"),
+    (lambda d: _step0(d).__setitem__("changes", {"g": [0, 1, 2]}), "steps[0].changes.g: expected a [before"),
+    (lambda d: _step0(d).__setitem__("line", "x"), "steps[0].line: expected an integer, got \"x\""),
+    (lambda d: _step0(d).__setitem__("reads", {"g": [1]}), "steps[0].reads.g: expected an integer, a string"),
+    (lambda d: _step0(d).__setitem__("ops", [{"file": "m.c", "line": 2, "changes": {"g": {}}}]),
+     "steps[0].ops[0].changes.g"),
+    (lambda d: _step0(d).__setitem__("messages", "hi"), "steps[0].messages: expected a list"),
+    (lambda d: d["scenarios"][0]["violations"][0]["trace"].__setitem__("steps", {}), "trace.steps: expected a list"),
+    (lambda d: d["scenarios"][0]["stats"].__setitem__("states", "many"), "scenarios[0].stats.states"),
+])
+def test_trace_validates_the_result_before_rendering(tmp_path, corrupt, field):
+    """A result JSON with a field of the wrong type is exit 2 naming the field, in every format."""
+    import json
+    from hugemc.report import load_results
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\nINVARIANT(p) { return g == 0; }\n",
+                       {"t": "t()"})
+    js = tmp_path / "r.json"
+    assert run_cli("check", str(p), "--json", str(js)).returncode == 1
+    doc = json.loads(js.read_text())
+    corrupt(doc)
+    js.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="is not a valid hugemc result") as e:
+        load_results(js)
+    assert field in str(e.value)
+    if "changes.g: expected a [before, after] pair" in field:
+        for fmt in ("text", "table", "dot", "graphml", "json", "mermaid", "html"):
+            r = run_cli("trace", str(js), "--format", fmt)
+            assert r.returncode == 2 and "Traceback" not in r.stderr and field in " ".join(r.stderr.split()), fmt
