@@ -443,6 +443,9 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
     if v not in r.violations:  # a witness: the reports below render the scenario's violations
         from dataclasses import replace as _replace
         r = _replace(r, violations=[v])
+    if fmt in ("text", "table"):  # control characters in the file are shown as escapes
+        from .report.visible import visible_copy
+        r, v = visible_copy(r), visible_copy(v)
     if fmt in ("text", "table"):
         buf = io.StringIO() if out else None
         plain = no_color(color) or buf is not None

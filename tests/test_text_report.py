@@ -303,3 +303,28 @@ def test_graph_marks_final_violations():
     bad = [n for n in nodes if n["final"] and n["violating"]]
     assert bad and all("no_lost_update" in n["violates"] for n in bad)
     assert all(not n["violating"] for n in nodes if not n["final"] and not str(n["id"]).startswith("error"))
+
+
+def test_control_characters_in_names_and_sources_are_escaped():
+    """An ESC or a newline in a scenario name, raw bytes in a quoted source line: shown as escapes."""
+    import io
+    from rich.console import Console
+    from hugemc.report.text import render_results
+    from test_ci_formats import CONTROL, _hostile_results
+    buf = io.StringIO()
+    render_results(Console(file=buf, no_color=True, width=80), _hostile_results(), verbose=True)
+    out = buf.getvalue()
+    assert not CONTROL.search(out), repr(CONTROL.search(out))
+    assert "✗ a/b\\x1b[31mRED\\x1b[0m\\nline2  s.toml" in out  # the summary line stays one line
+    assert " 1 | \\x16\\x17\\x1b[5m\\x00zz" in out and "x = 1; /* \\x1b]0;title\\x07 */" in out
+    assert widest(out) <= 80
+
+
+def test_diagnostic_quotes_control_bytes_as_escapes_caret_aligned(tmp_path):
+    from hugemc.diagnostics import HugemcError, SourceLoc
+    f = tmp_path / "x.c"
+    f.write_bytes(b"a\x1b[31mb oops\n")
+    text = HugemcError("bad", SourceLoc(str(f), 1, 9)).render()
+    quote, caret = text.splitlines()[1:3]
+    assert quote.endswith("| a\\x1b[31mb oops") and "\x1b" not in text
+    assert caret.index("^") == quote.index("oops")

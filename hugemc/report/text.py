@@ -23,6 +23,7 @@ from rich.text import Text
 
 from ..diagnostics import display_path
 from ..result import ScenarioResult, Trace, TraceStep
+from .visible import visible_results
 
 TABLE_WIDTH = 120  # narrower consoles get the block layout
 
@@ -310,7 +311,10 @@ def failure_reason(r: ScenarioResult) -> str:
 
 def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False,
                    coverage: bool = False, quiet: bool = False) -> None:
-    """Print the report for a run: a line per scenario (every detail of failures), then the summary."""
+    """Print the report for a run: a line per scenario (every detail of failures), then the summary.
+
+    Control characters in names, source lines and messages are printed as escapes (``\\x1b``)."""
+    results = visible_results(results)
     for r in results:
         if verbose or not r.ok:
             render_detail(console, r, verbose, coverage)
