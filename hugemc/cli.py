@@ -23,7 +23,7 @@ from rich.live import Live
 from rich.text import Text
 
 from .check import CheckOptions
-from .diagnostics import HugemcError, SourceLoc
+from .diagnostics import HugemcError, SourceLoc, fit_diagnostic
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
 from .report.text import print_wrapped, render_msc
@@ -210,6 +210,11 @@ def _unwritable(dest: str | None) -> str | None:
     return None
 
 
+def print_diagnostic(console: Console, text: str) -> None:
+    """Print a rendered diagnostic (or any message) with no line wider than the console."""
+    console.print(fit_diagnostic(text, console.width), markup=False, highlight=False, soft_wrap=True)
+
+
 def write_error(opt_name: str, dest: str | None, e: OSError) -> str:
     """The message for a report that could not be written: the option, the file and the system's reason."""
     reason = e.strerror or str(e) or type(e).__name__
@@ -333,7 +338,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             from .suite import load_suite
             work = [(e.path, e.options) for e in load_suite(Path.cwd(), opt)]
     except HugemcError as e:
-        err_console.print(e.render(), markup=False, soft_wrap=True)
+        print_diagnostic(err_console, e.render())
         sys.exit(EXIT_INPUT)
     from .progress import LineProgress, install_interrupt_handler, interrupted, restore_interrupt_handler
     from .progress import interval as progress_interval
@@ -342,7 +347,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
     if progress_console.is_terminal:  # a live line (one scenario at a time), else one line every 10 s
         progress_for = lambda f: _Progress(progress_console, f.stem)  # noqa: E731
     else:
-        progress_for = lambda f: LineProgress(f.stem)  # noqa: E731
+        pwidth = text_width(width, sys.stderr) or 80
+        progress_for = lambda f: LineProgress(f.stem, width=pwidth)  # noqa: E731
     previous_sigint = install_interrupt_handler()
     try:
         # --engine ray: one scenario at a time, the cluster is the parallelism (one connection per process)
@@ -393,7 +399,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
     if old is not None:
         from .baseline import format_findings
         for line in format_findings(findings):
-            err_console.print(line, markup=False, soft_wrap=True)
+            print_diagnostic(err_console, line)
         if any(f.fatal for f in findings) and code in (EXIT_OK, EXIT_INCOMPLETE):
             code = EXIT_FAIL
     sys.exit(code)
@@ -499,7 +505,7 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         program = build_program(load_scenario(scenario, [Path(i) for i in include]))
         g = state_graph(compile_program(program), max_states)
     except HugemcError as e:
-        err.print(e.render(), markup=False, soft_wrap=True)
+        print_diagnostic(err, e.render())
         sys.exit(EXIT_INPUT)
     except TooBig:
         err.print(f"error: {scenario} has more than {max_states} reachable states; a graph that large is "

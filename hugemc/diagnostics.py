@@ -105,6 +105,44 @@ def visible(text: str, multiline: bool = False) -> str:
     return (_UNSAFE_ML if multiline else _UNSAFE).sub(_escape_char, text)
 
 
+_QUOTE_LINE = re.compile(r"^ *\d* \| ")
+
+
+def fit_diagnostic(text: str, width: int) -> str:
+    """A rendered diagnostic with no line wider than ``width``: the message and hint wrapped (a hint's
+    continuation lines under its text), a quoted source line cut with ``…`` around its caret."""
+    from rich.cells import cell_len
+
+    from .wrap import wrap
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _QUOTE_LINE.match(line)
+        if m and cell_len(line) > width:
+            gutter, body = line[:m.end()], line[m.end():]
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            caret = nxt[m.end():] if nxt.startswith(" ") and nxt.rstrip().endswith("^") and "|" in nxt else None
+            room = max(width - len(gutter) - 2, 8)  # an ellipsis on each side
+            col = len(caret.rstrip()) - 1 if caret is not None else 0
+            start = max(0, min(col - room // 2, len(body) - room)) if col >= room else 0
+            pre = "…" if start else ""
+            cut = body[start:start + room]
+            while cell_len(gutter + pre + cut) > width - 1:
+                cut = cut[:-1]
+            out.append(gutter + pre + cut + ("…" if start + len(cut) < len(body) else ""))
+            if caret is not None:
+                out.append(nxt[:m.end()] + " " * len(pre) + caret[start:].rstrip())
+                i += 1
+        elif cell_len(line) <= width:
+            out.append(line)
+        else:
+            out += wrap(line, width, "", " " * 6 if line.startswith("hint: ") else " " * 4)
+        i += 1
+    return "\n".join(out)
+
+
 QUOTE_MAX = 200  # a diagnostic quotes at most this many characters of a source line
 
 
