@@ -23,7 +23,7 @@ from rich.live import Live
 from rich.text import Text
 
 from .check import CheckOptions
-from .diagnostics import HugemcError, SourceLoc
+from .diagnostics import HugemcError, SourceLoc, fit_diagnostic
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
 from .report.text import print_wrapped, render_msc
@@ -111,7 +111,8 @@ def expand_paths(paths: tuple[str, ...]) -> list[Path]:
     for p in paths:
         pp = Path(p)
         if pp.is_dir():
-            found = sorted(x for x in pp.glob("*.toml") if x.name not in CONFIG_NAMES)
+            found = sorted(x for x in pp.glob("*.toml")
+                           if x.name not in CONFIG_NAMES and (x.is_symlink() or not x.is_dir()))
             if not found:
                 raise HugemcError(f"no scenario (*.toml) in folder '{p}'", SourceLoc(p))
             out += found
@@ -155,8 +156,9 @@ def text_width(width: int | None, stream) -> int | None:
 
 
 def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, color=None, verbose=False,
-                 coverage=False, quiet=False) -> None:
-    """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output)."""
+                 coverage=False, quiet=False, trusted=()) -> None:
+    """Write ``results`` in ``fmt`` to ``dest`` (a path, or ``-``/None for standard output); an HTML
+    report embeds source from the project, the library and the ``trusted`` (-I) folders only."""
     from .report.github import github_annotations
     from .report.junit import junit_xml
     from .report.sarif import sarif_json
@@ -164,9 +166,9 @@ def write_report(fmt: str, results: list[ScenarioResult], dest, *, width=None, c
     if fmt == "html":
         from .report.html import write_html  # the self-contained report
         if to_stdout:
-            sys.stdout.write(write_html(results))
+            sys.stdout.write(write_html(results, trusted=trusted))
         else:
-            write_html(results, dest)
+            write_html(results, dest, trusted=trusted)
         return
     if fmt == "text":
         if to_stdout:
@@ -206,6 +208,29 @@ def _unwritable(dest: str | None) -> str | None:
     if not p.parent.is_dir():
         return f"the folder {p.parent} does not exist"
     return None
+
+
+def print_diagnostic(console: Console, text: str) -> None:
+    """Print a rendered diagnostic (or any message) with no line wider than the console."""
+    console.print(fit_diagnostic(text, console.width), markup=False, highlight=False, soft_wrap=True)
+
+
+def write_error(opt_name: str, dest: str | None, e: OSError) -> str:
+    """The message for a report that could not be written: the option, the file and the system's reason."""
+    reason = e.strerror or str(e) or type(e).__name__
+    where = "standard output" if dest in (None, "-") else \
+        f"{opt_name}{dest}" if opt_name.endswith("=") else f"{opt_name} {dest}"
+    return f"error: cannot write {where}: {reason}\nhint: check the disk space and that the file is writable"
+
+
+def _write_text(out: str, text: str, err: Console, opt_name: str = "--out") -> None:
+    """Write ``text`` to file ``out``; an OS error is an input error (exit 2), never a traceback."""
+    try:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        err.print(write_error(opt_name, out, e), markup=False)
+        sys.exit(EXIT_INPUT)
 
 
 def _parse_reports(specs) -> list[tuple[str, str]]:
@@ -319,7 +344,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
             from .suite import load_suite
             work = [(e.path, e.options) for e in load_suite(Path.cwd(), opt)]
     except HugemcError as e:
-        err_console.print(e.render(), markup=False, soft_wrap=True)
+        print_diagnostic(err_console, e.render())
         sys.exit(EXIT_INPUT)
     from .progress import LineProgress, install_interrupt_handler, interrupted, restore_interrupt_handler
     from .progress import interval as progress_interval
@@ -328,7 +353,8 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
     if progress_console.is_terminal:  # a live line (one scenario at a time), else one line every 10 s
         progress_for = lambda f: _Progress(progress_console, f.stem)  # noqa: E731
     else:
-        progress_for = lambda f: LineProgress(f.stem)  # noqa: E731
+        pwidth = text_width(width, sys.stderr) or 80
+        progress_for = lambda f: LineProgress(f.stem, width=pwidth)  # noqa: E731
     previous_sigint = install_interrupt_handler()
     try:
         # --engine ray: one scenario at a time, the cluster is the parallelism (one connection per process)
@@ -347,9 +373,10 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         from .baseline import compare, findings_json
         findings = compare(old, results, baseline_threshold)
         base_doc = findings_json(findings, baseline_threshold)
-    outputs = [(fmt, out)] + extra + ([("json", json_out)] if json_out else []) + \
-        ([("html", html_out)] if html_out else [])
-    for rfmt, dest in outputs:
+    outputs = [(fmt, out, "--out")] + [(f, d, f"--report {f}=") for f, d in extra] + \
+        ([("json", json_out, "--json")] if json_out else []) + ([("html", html_out, "--html")] if html_out else [])
+    write_failed = False
+    for rfmt, dest, opt_name in outputs:
         try:
             if rfmt == "json":
                 if dest in (None, "-"):
@@ -359,7 +386,7 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                         write_json(results, fh, base_doc)
             else:
                 write_report(rfmt, results, dest, width=width, color=color, verbose=verbose, coverage=coverage,
-                             quiet=quiet)
+                             quiet=quiet, trusted=include)
             if dest in (None, "-"):
                 sys.stdout.flush()
         except BrokenPipeError:  # `hugemc check ... | head`: stop writing there, quietly; still write the files
@@ -369,16 +396,22 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
                 raise
         except KeyboardInterrupt:
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as e:  # a full disk, /dev/full, a read-only file: say so, write the other reports
+            err_console.print(write_error(opt_name if dest not in (None, "-") else "standard output", dest, e),
+                              markup=False)
+            write_failed = True
     restore_interrupt_handler(previous_sigint)
     if interrupted():
         sys.exit(EXIT_INTERRUPTED)
     code = overall_code(results)
     if allow_incomplete and code == EXIT_INCOMPLETE:
         code = EXIT_OK
+    if write_failed:
+        code = EXIT_INPUT
     if old is not None:
         from .baseline import format_findings
         for line in format_findings(findings):
-            err_console.print(line, markup=False, soft_wrap=True)
+            print_diagnostic(err_console, line)
         if any(f.fatal for f in findings) and code in (EXIT_OK, EXIT_INCOMPLETE):
             code = EXIT_FAIL
     sys.exit(code)
@@ -428,19 +461,24 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
     if v not in r.violations:  # a witness: the reports below render the scenario's violations
         from dataclasses import replace as _replace
         r = _replace(r, violations=[v])
+    if fmt in ("text", "table"):  # control characters in the file are shown as escapes
+        from .report.visible import visible_copy
+        r, v = visible_copy(r), visible_copy(v)
     if fmt in ("text", "table"):
-        fh = open(out, "w", encoding="utf-8") if out else None
-        plain = no_color(color) or fh is not None
-        console = Console(file=fh, no_color=plain, color_system=None if plain else "auto",
-                          width=width or (FILE_WIDTH if fh else text_width(None, sys.stdout)), highlight=False)
+        buf = io.StringIO() if out else None
+        plain = no_color(color) or buf is not None
+        console = Console(file=buf, no_color=plain, color_system=None if plain else "auto",
+                          width=width or (FILE_WIDTH if buf else text_width(None, sys.stdout)), highlight=False)
         print_wrapped(console, f"{r.name}: {v.property} ({v.kind}): {v.message}", 0, hang=4)
         (render_trace if fmt == "table" else render_msc)(console, v.trace)
-        if fh:
-            fh.close()
+        if buf is not None:
+            _write_text(out, buf.getvalue(), err)
         return
     if fmt == "html":
-        from .report.html import write_html  # the self-contained report
+        from .report.html import report_data, write_html  # the self-contained report
         text = write_html([r], only=(r.name, v.property))
+        for f, why in report_data([r]).get("source_notes", {}).items():
+            err.print(f"note: the source of {f} is not embedded: {why}", markup=False, highlight=False)
     else:
         text = export(r, v, fmt, which)
         if fmt == "dot" and out and out.endswith(".svg"):
@@ -450,8 +488,7 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
                 err.print(f"error: {e}", markup=False)
                 sys.exit(EXIT_INPUT)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        _write_text(out, text, err)
     else:
         sys.stdout.write(text)
 
@@ -480,7 +517,7 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         program = build_program(load_scenario(scenario, [Path(i) for i in include]))
         g = state_graph(compile_program(program), max_states)
     except HugemcError as e:
-        err.print(e.render(), markup=False, soft_wrap=True)
+        print_diagnostic(err, e.render())
         sys.exit(EXIT_INPUT)
     except TooBig:
         err.print(f"error: {scenario} has more than {max_states} reachable states; a graph that large is "
@@ -510,8 +547,7 @@ def graph(scenario, fmt, out, max_states, include) -> None:
         nx.write_graphml(graphml_ready(g), buf)
         text = buf.getvalue().decode("utf-8")
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        _write_text(out, text, err)
         err.print(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges written to {out}", markup=False)
     else:
         sys.stdout.write(text)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,8 +56,9 @@ class HugemcError(Exception):
 
     def render(self) -> str:
         """The full compiler-style text of this error (several lines)."""
-        shown = SourceLoc(display_path(self.loc.file), self.loc.line, self.loc.col) if self.loc else None
-        head = f"{shown}: error: {self.message}" if shown else f"error: {self.message}"
+        shown = SourceLoc(visible(display_path(self.loc.file)), self.loc.line, self.loc.col) if self.loc else None
+        message = visible(self.message)
+        head = f"{shown}: error: {message}" if shown else f"error: {message}"
         lines = [head]
         text = self.source_line
         if text is None and self.loc is not None and self.loc.line:
@@ -65,17 +67,80 @@ class HugemcError(Exception):
             num = str(self.loc.line) if self.loc.line else ""
             pad = " " * len(num)
             text, col = quote_window(text.rstrip(), self.loc.col)
-            lines.append(f" {num} | {text}")
+            before = visible(text[: col - 1]) if col else ""  # control bytes are quoted as escapes
+            lines.append(f" {num} | {visible(text)}")
             if col:
                 # keep tabs so the caret lines up under the offending column
-                prefix = "".join(c if c == "\t" else " " for c in text[: col - 1])
+                prefix = "".join(c if c == "\t" else " " for c in before)
                 lines.append(f" {pad} | {prefix}^")
         if self.hint:
-            lines.append(f"hint: {self.hint}")
+            lines.append(f"hint: {visible(self.hint, multiline=True)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
+
+
+# Characters never written raw to a terminal, a CI log or XML: C0 controls but tab (newline is
+# handled by ``multiline``), DEL and C1 controls, the bidirectional overrides ("Trojan source"),
+# lone surrogates and the two non-characters XML 1.0 forbids.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_ML = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_SHORT = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape_char(m: re.Match) -> str:
+    c = m.group()
+    return _SHORT.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def visible(text: str, multiline: bool = False) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\n``, ``\\u202e``).
+
+    Untrusted text (scenario names, source lines, messages) goes through this
+    before a terminal, a CI log or an XML report sees it: the result holds no
+    terminal escape, and only XML 1.0 characters. Tabs are kept; newlines
+    too when ``multiline``.
+    """
+    return (_UNSAFE_ML if multiline else _UNSAFE).sub(_escape_char, text)
+
+
+_QUOTE_LINE = re.compile(r"^ *\d* \| ")
+
+
+def fit_diagnostic(text: str, width: int) -> str:
+    """A rendered diagnostic with no line wider than ``width``: the message and hint wrapped (a hint's
+    continuation lines under its text), a quoted source line cut with ``…`` around its caret."""
+    from rich.cells import cell_len
+
+    from .wrap import wrap
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _QUOTE_LINE.match(line)
+        if m and cell_len(line) > width:
+            gutter, body = line[:m.end()], line[m.end():]
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            caret = nxt[m.end():] if nxt.startswith(" ") and nxt.rstrip().endswith("^") and "|" in nxt else None
+            room = max(width - len(gutter) - 2, 8)  # an ellipsis on each side
+            col = len(caret.rstrip()) - 1 if caret is not None else 0
+            start = max(0, min(col - room // 2, len(body) - room)) if col >= room else 0
+            pre = "…" if start else ""
+            cut = body[start:start + room]
+            while cell_len(gutter + pre + cut) > width - 1:
+                cut = cut[:-1]
+            out.append(gutter + pre + cut + ("…" if start + len(cut) < len(body) else ""))
+            if caret is not None:
+                out.append(nxt[:m.end()] + " " * len(pre) + caret[start:].rstrip())
+                i += 1
+        elif cell_len(line) <= width:
+            out.append(line)
+        else:
+            out += wrap(line, width, "", " " * 6 if line.startswith("hint: ") else " " * 4)
+        i += 1
+    return "\n".join(out)
 
 
 QUOTE_MAX = 200  # a diagnostic quotes at most this many characters of a source line

@@ -117,10 +117,12 @@ def progress_line(name: str, states: int, transitions: int, depth: int, seconds:
 
 
 class LineProgress:
-    """A plain progress line on standard error every :func:`interval` seconds (for logs and pipes)."""
+    """A plain progress line on standard error every :func:`interval` seconds (for logs and pipes),
+    wrapped to ``width`` columns (continuation lines indented by four spaces)."""
 
-    def __init__(self, name: str, every: float | None = None, stream=None) -> None:
+    def __init__(self, name: str, every: float | None = None, stream=None, width: int = 80) -> None:
         self.name = name
+        self.width = width  # wrapped to this: a log is often 80 columns
         self.every = interval() if every is None else every
         self.stream = stream
         self.next = self.every
@@ -134,7 +136,9 @@ class LineProgress:
             self.next += self.every
         try:
             out = self.stream or sys.stderr
-            out.write(progress_line(self.name, states, transitions, depth, seconds, queue, detail=detail) + "\n")
+            from .wrap import wrap
+            line = progress_line(self.name, states, transitions, depth, seconds, queue, detail=detail)
+            out.write("\n".join(wrap(line, self.width, "", "    ")) + "\n")
             out.flush()
         except (OSError, ValueError):  # a closed pipe: stay quiet
             pass

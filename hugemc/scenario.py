@@ -337,6 +337,11 @@ def resolve_file(name: str, base: Path, search: list[Path], what: str, path: Pat
 def load_scenario(path: str | Path, extra_include: list[Path] | None = None) -> Scenario:
     """Read and validate a scenario file (raises HugemcError on any mistake)."""
     path = Path(path)
+    if path.is_symlink() or any(Path(path).absolute().is_relative_to(n) for n in NEVER_READ):
+        if not path_allowed(path, allowed_roots(path.parent, [Path(p) for p in (extra_include or [])])):
+            raise HugemcError(f"scenario file '{path}' is a symbolic link leading outside the allowed folders"
+                              if path.is_symlink() else f"scenario file '{path}' is under /proc, /sys or /dev",
+                              SourceLoc(str(path)), hint=refused_hint("scenario files")) from None
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

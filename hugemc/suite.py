@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .check import ENGINES, STORES, CheckOptions
 from .diagnostics import HugemcError, SourceLoc, did_you_mean
-from .scenario import LIMIT_KEYS, LimitError, find_key, parse_limit, parse_toml
+from .scenario import LIMIT_KEYS, NEVER_READ, LimitError, find_key, parse_limit, parse_toml
 
 CONFIG_NAMES = ("hugemc.toml", "pyproject.toml")
 SUITE_KEYS = {"scenarios", "defaults", "overrides"}
@@ -123,7 +123,7 @@ def load_suite(cwd: Path, cli: CheckOptions) -> list[SuiteEntry]:
     base = cfg.parent
     paths: list[Path] = []
     for g in globs:
-        for p in sorted(base.glob(g)):
+        for p in suite_glob(cfg, text, g):
             if p.name not in CONFIG_NAMES and p not in paths:
                 paths.append(p)
     if not paths:
@@ -138,6 +138,65 @@ def load_suite(cwd: Path, cli: CheckOptions) -> list[SuiteEntry]:
                 forced.update(opts)
         entries.append(SuiteEntry(p, merge_options(cli, forced, defaults)))
     return entries
+
+
+PATTERN_HINT = ('suite patterns are globs relative to the folder of the configuration file and stay inside '
+                'it: no absolute path, no "..", no symbolic link to a file outside; '
+                'write scenarios = ["examples/*.toml"]')
+
+
+def find_text(text: str, needle: str) -> tuple[int, int]:
+    """(line, column) of the first occurrence of ``needle`` in ``text``; (0, 0) if absent."""
+    for i, line in enumerate(text.splitlines(), 1):
+        k = line.find(needle)
+        if k >= 0:
+            return i, k + 1
+    return 0, 0
+
+
+def suite_glob(cfg: Path, text: str, pattern: str) -> list[Path]:
+    """The scenario files a suite pattern matches, sorted; folders are skipped.
+
+    Suites come from pull requests in CI: a pattern must be relative and stay
+    inside the configuration file's folder. An absolute pattern, a ``..``
+    part, or a match that is a symbolic link resolving outside that folder
+    (or under /proc, /sys, /dev) is a :class:`HugemcError` at the pattern.
+    """
+    base = cfg.parent
+    line, col = 0, 0
+    for needle in (f'"{pattern}"', f"'{pattern}'", pattern):
+        line, col = find_text(text, needle) if pattern else (0, 0)
+        if line:
+            break
+    loc = SourceLoc(str(cfg), line, col) if line else SourceLoc(str(cfg), *find_key(text, "scenarios"))
+    shown = pattern[:200]
+    if not pattern.strip():
+        raise HugemcError("empty suite pattern", loc, hint=PATTERN_HINT)
+    if "\0" in pattern:
+        raise HugemcError("suite pattern holds a NUL character", loc, hint=PATTERN_HINT)
+    if Path(pattern).is_absolute() or pattern.startswith("~"):
+        raise HugemcError(f"suite pattern '{shown}' is an absolute path", loc, hint=PATTERN_HINT)
+    if ".." in pattern.replace("\\", "/").split("/"):
+        raise HugemcError(f"suite pattern '{shown}' leaves the folder of {cfg.name} (\"..\")", loc, hint=PATTERN_HINT)
+    try:
+        root = base.resolve()
+        found = sorted(base.glob(pattern))
+    except (ValueError, NotImplementedError, OSError) as e:
+        raise HugemcError(f"bad suite pattern '{shown}': {e}", loc, hint=PATTERN_HINT) from None
+    out = []
+    for p in found:
+        try:
+            rp = p.resolve()
+            is_file = p.is_file()
+        except (OSError, RuntimeError):
+            is_file, rp = False, None
+        if rp is None or any(rp == n or rp.is_relative_to(n) for n in NEVER_READ) or not rp.is_relative_to(root):
+            rel = p.relative_to(base).as_posix() if p.is_relative_to(base) else str(p)
+            raise HugemcError(f"suite pattern '{shown}' matches '{rel[:200]}', a symbolic link leading outside "
+                              f"the folder of {cfg.name}", loc, hint=PATTERN_HINT)
+        if is_file:
+            out.append(p)
+    return out
 
 
 def merge_options(cli: CheckOptions, forced: dict, defaults: dict) -> CheckOptions:

@@ -517,3 +517,79 @@ def test_an_array_too_large_says_its_real_slot_count(tmp_path, decl, words):
     with pytest.raises(HugemcError) as e:
         build_program(load_scenario(p))
     assert words in e.value.message and "4,096 slots" in e.value.hint
+
+
+def test_scenario_symlink_leading_outside_is_refused(tmp_path):
+    """A scenario that is a symbolic link out of the project is refused, unread, named directly or in a folder."""
+    write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    (tmp_path / "link.toml").symlink_to("/etc/passwd")
+    (tmp_path / "dir.toml").mkdir()  # a folder named like a scenario is not one
+    with pytest.raises(HugemcError, match="symbolic link leading outside the allowed folders"):
+        load_scenario(tmp_path / "link.toml")
+    for arg in (str(tmp_path), str(tmp_path / "link.toml")):
+        r = run_cli("check", "--no-color", arg)
+        assert r.returncode == 2 and "Traceback" not in r.stdout + r.stderr
+        assert "symbolic link leading outside" in r.stdout and "root:" not in r.stdout + r.stderr
+        assert "dir.toml" not in r.stdout
+    with pytest.raises(HugemcError, match="under /proc"):
+        load_scenario("/proc/self/environ")
+
+
+@pytest.mark.parametrize("args,shown", [
+    (["--out", "/dev/full"], "--out /dev/full"),
+    (["--json", "/dev/full"], "--json /dev/full"),
+    (["--html", "/dev/full"], "--html /dev/full"),
+    (["--report", "sarif=/dev/full"], "--report sarif=/dev/full"),
+])
+def test_report_write_errors_are_input_errors(tmp_path, args, shown):
+    """A report that cannot be written (a full disk) is exit 2 naming the file and the reason."""
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\n", {"t": "t()"})
+    r = run_cli("check", "--no-color", str(p), *args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"error: cannot write {shown}: No space left on device" in r.stderr
+
+
+def test_trace_write_error_is_an_input_error(tmp_path):
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\nINVARIANT(p) { return g == 0; }\n",
+                       {"t": "t()"})
+    js = tmp_path / "r.json"
+    assert run_cli("check", str(p), "--json", str(js)).returncode == 1
+    for fmt in ("text", "dot"):
+        r = run_cli("trace", str(js), "--format", fmt, "--out", "/dev/full")
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert "error: cannot write --out /dev/full: No space left on device" in r.stderr
+
+
+def _step0(d):
+    return d["scenarios"][0]["violations"][0]["trace"]["steps"][0]
+
+
+@pytest.mark.parametrize("corrupt,field", [
+    (lambda d: _step0(d).__setitem__("changes", {"g": 5}), "steps[0].changes.g: expected a [before, after] pair"),
+    (lambda d: _step0(d).__setitem__("changes", {"g": [0, 1, 2]}), "steps[0].changes.g: expected a [before"),
+    (lambda d: _step0(d).__setitem__("line", "x"), "steps[0].line: expected an integer, got \"x\""),
+    (lambda d: _step0(d).__setitem__("reads", {"g": [1]}), "steps[0].reads.g: expected an integer, a string"),
+    (lambda d: _step0(d).__setitem__("ops", [{"file": "m.c", "line": 2, "changes": {"g": {}}}]),
+     "steps[0].ops[0].changes.g"),
+    (lambda d: _step0(d).__setitem__("messages", "hi"), "steps[0].messages: expected a list"),
+    (lambda d: d["scenarios"][0]["violations"][0]["trace"].__setitem__("steps", {}), "trace.steps: expected a list"),
+    (lambda d: d["scenarios"][0]["stats"].__setitem__("states", "many"), "scenarios[0].stats.states"),
+])
+def test_trace_validates_the_result_before_rendering(tmp_path, corrupt, field):
+    """A result JSON with a field of the wrong type is exit 2 naming the field, in every format."""
+    import json
+    from hugemc.report import load_results
+    p = write_scenario(tmp_path, "int g __range(0, 3);\nvoid t(void) { g = 1; }\nINVARIANT(p) { return g == 0; }\n",
+                       {"t": "t()"})
+    js = tmp_path / "r.json"
+    assert run_cli("check", str(p), "--json", str(js)).returncode == 1
+    doc = json.loads(js.read_text())
+    corrupt(doc)
+    js.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="is not a valid hugemc result") as e:
+        load_results(js)
+    assert field in str(e.value)
+    if "changes.g: expected a [before, after] pair" in field:
+        for fmt in ("text", "table", "dot", "graphml", "json", "mermaid", "html"):
+            r = run_cli("trace", str(js), "--format", fmt)
+            assert r.returncode == 2 and "Traceback" not in r.stderr and field in " ".join(r.stderr.split()), fmt

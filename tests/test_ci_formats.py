@@ -246,3 +246,37 @@ def test_ci_examples_install_from_the_repository():
     assert re.search(r"^  entry: hugemc check .*--width 100", hooks, re.M)
     cfg = (ROOT / "examples" / "ci" / "pre-commit-config.yaml").read_text()
     assert "id: hugemc-check" in cfg and "pip install hugemc" not in cfg
+
+
+def _hostile_results():
+    """A violated scenario whose name holds an ESC sequence and a newline, and an input error quoting
+    raw control bytes: untrusted text as a pull request can write it."""
+    from hugemc.result import ScenarioResult, Stats, Trace, TraceStep, Violation
+    name = "a/b\x1b[31mRED\x1b[0m\nline2"
+    step = TraceStep(1, "t\x07", "m.c", 2, "x = 1; /* \x1b]0;title\x07 */", {"x\x1b": [0, 1]},
+                     messages=["msg \x00\x0b\x1f\x7f\x85\u202e\ufffe"])
+    v = Violation("p", "invariant", "bad \x1b[2J", Trace({"x": 0}, [step], {"x": 1}), "m.c", 2)
+    bad = ScenarioResult(name=name, file="s.toml", verdict="violated", expected="holds", ok=False, violations=[v],
+                         problems=["unexpected violation of p: bad \x1b[2J"], stats=Stats(states=2))
+    err = ScenarioResult(name="binary", file="binary.toml", verdict="error", expected="holds", ok=False,
+                         error="binary.toml:1:1: error: not UTF-8\n 1 | \x16\x17\x1b[5m\x00zz\n   | ^\nhint: h",
+                         error_file="binary.toml", error_line=1, error_col=1)
+    return [bad, err]
+
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\ufffe\uffff]")
+
+
+def test_junit_and_github_show_control_characters_as_escapes():
+    from hugemc.report.github import github_annotations
+    from hugemc.report.junit import junit_xml
+    xml = junit_xml(_hostile_results())
+    root = ET.fromstring(xml.encode("utf-8"))  # well-formed XML 1.0
+    assert not CONTROL.search(xml)
+    names = [c.get("name") for c in root.iter("testcase")]
+    assert names[0] == "a/b\\x1b[31mRED\\x1b[0m\\nline2"
+    assert "\\x16\\x17\\x1b[5m\\x00zz" in xml and "\\u202e" in xml
+    gh = github_annotations(_hostile_results())
+    assert not CONTROL.search(gh)
+    assert len(gh.splitlines()) == 2  # one command each: no newline broke out of one
+    assert "a/b\\x1b[31mRED\\x1b[0m\\nline2: p (invariant): bad \\x1b[2J" in gh

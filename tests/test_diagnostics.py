@@ -19,7 +19,7 @@ INVARIANT(fine) { return g < 3; }
 def run_cli(*args):
     r = CliRunner().invoke(main, ["check", "--no-color", *map(str, args)])
     assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), r.exception
-    return r.exit_code, r.output
+    return r.exit_code, re.sub(r"\n {4,}(?=\S)", " ", r.output)  # wrapped at 80 columns: join the lines again
 
 
 def assert_diagnostic(out: str, file_suffix: str, line: int, hint_words: str = ""):

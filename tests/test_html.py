@@ -231,6 +231,31 @@ def test_cli_check_html_and_trace_html(tmp_path):
     assert [x["property"] for x in embedded(t.stdout)["traces"]] == ["no_lost_update"]
 
 
+@pytest.mark.parametrize("target,why", [("/etc/passwd", "outside the project and the library"),
+                                        ("/proc/self/environ", "/proc, /sys and /dev are never read")])
+def test_trace_html_never_embeds_files_outside(tmp_path, target, why):
+    """A result JSON may name any file: the page embeds only the project's and the library's sources."""
+    (tmp_path / ".git").mkdir()  # the project
+    (tmp_path / "m.c").write_text("int x;\nvoid f(void) { x = 1; }\n")
+    (tmp_path / "link.c").symlink_to(target)
+    steps = [TraceStep(1, "t", f, 2, "x = 1;", {"x": [0, 1]}) for f in ("m.c", target, "link.c")]
+    tr = Trace({"x": 0}, steps, {"x": 1})
+    r = ScenarioResult(name="s", file="s.toml", verdict="violated", expected="holds", ok=False,
+                       violations=[Violation("p", "invariant", "m", tr, "m.c", 2)], stats=Stats(states=3))
+    js = tmp_path / "r.json"
+    from hugemc.report import write_json
+    with open(js, "w", encoding="utf-8") as fh:
+        write_json([r], fh)
+    t = hugemc("trace", js, "--format", "html", cwd=tmp_path)
+    assert t.returncode == 0 and "Traceback" not in t.stderr
+    data = embedded(t.stdout)
+    assert data["sources"]["m.c"].startswith("int x;")
+    assert data["sources"][target] is None and data["sources"]["link.c"] is None
+    assert why in data["source_notes"][target] and data["source_notes"]["link.c"]
+    assert "root:" not in t.stdout and "PATH=" not in t.stdout
+    assert f"the source of {target} is not embedded" in " ".join(t.stderr.split())
+
+
 # ------------------------------------------------------------ in a browser
 
 SNAPSHOT_JS = """() => {

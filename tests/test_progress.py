@@ -44,10 +44,11 @@ def test_line_progress_waits_for_its_interval():
     p(1000, 2000, 5, 10.2, 70)
     p(1100, 2100, 5, 12.0, 70)  # not yet 20 s
     p(5000, 9000, 8, 31.0, 700)  # once, not twice for the missed 20 s
-    lines = buf.text.splitlines()
+    lines = buf.text.replace("\n    ", " ").splitlines()  # continuation lines joined
     assert len(lines) == 2
     assert lines[0].startswith("progress big: 10 s, 1,000 states, 2,000 transitions, depth 5, queue 70, ")
     assert "states/s" in lines[0] and "iB" in lines[0]
+    assert all(len(x) <= 80 for x in buf.text.splitlines())  # a log is 80 columns wide
     assert "queue" not in progress_line("x", 1, 1, 1, 1.0, None, rss=1 << 20)
 
 
@@ -55,7 +56,8 @@ def test_progress_lines_on_a_pipe(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", "--engine", "python", CONTENDED, "--max-states", "60000"],
                        cwd=ROOT, env=env(0.2), capture_output=True, text=True, timeout=300)
     assert r.returncode == 3, r.stdout + r.stderr
-    lines = [x for x in r.stderr.splitlines() if x.startswith("progress ")]
+    assert all(len(x) <= 80 for x in r.stderr.splitlines())  # wrapped: a pipe is 80 columns
+    lines = [x for x in r.stderr.replace("\n    ", " ").splitlines() if x.startswith("progress ")]
     assert lines, r.stderr
     assert all(x.startswith("progress seed-merged-contended: ") for x in lines)
     assert " states, " in lines[0] and "transitions" in lines[0] and "queue" in lines[0] and "states/s" in lines[0]

@@ -63,3 +63,41 @@ def test_parallel_equals_serial(tmp_path):
     parallel = check_many(work, 2)
     assert [(r.name, r.verdict, r.stats.states) for r in serial] == \
         [(r.name, r.verdict, r.stats.states) for r in parallel]
+
+
+# -- a suite reads nothing outside its folder ----------------------------------------------------
+
+@pytest.mark.parametrize("pattern,words", [
+    ("../../../etc/*", "leaves the folder of hugemc.toml"),
+    ("s/../../*.toml", "leaves the folder of hugemc.toml"),
+    ("/etc/*.conf", "is an absolute path"),
+    ("~/x/*.toml", "is an absolute path"),
+    ("", "empty suite pattern"),
+])
+def test_patterns_leaving_the_folder_are_refused(tmp_path, pattern, words):
+    root = make(tmp_path, f'# the suite\nscenarios = ["s/*.toml", "{pattern}"]\n')
+    with pytest.raises(HugemcError) as e:
+        load_suite(root, CheckOptions())
+    text = e.value.render()
+    assert words in text and "hint: suite patterns are globs relative" in text
+    assert (e.value.loc.line, e.value.loc.col) == ((2, 26) if pattern else (2, 1))
+
+
+def test_symlink_leaving_the_folder_is_refused_and_folders_skipped(tmp_path):
+    root = make(tmp_path, 'scenarios = ["s/*.toml"]\n')
+    (root / "s" / "sub.toml").mkdir()  # a folder matched by a glob is not a scenario
+    assert [e.path.name for e in load_suite(root, CheckOptions())] == ["a.toml", "b.toml"]
+    (root / "s" / "link.toml").symlink_to("/etc/passwd")
+    with pytest.raises(HugemcError, match="'s/link.toml', a symbolic link leading outside") as e:
+        load_suite(root, CheckOptions())
+    assert "root:" not in e.value.render()
+
+
+def test_cli_suite_outside_exits_2_without_traceback(tmp_path):
+    import subprocess
+    import sys
+    root = make(tmp_path, 'scenarios = ["/etc/*.conf"]\n')
+    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", "--no-color"], cwd=root, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("hugemc.toml:1:14: error: suite pattern '/etc/*.conf' is an absolute path")

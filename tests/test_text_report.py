@@ -303,3 +303,71 @@ def test_graph_marks_final_violations():
     bad = [n for n in nodes if n["final"] and n["violating"]]
     assert bad and all("no_lost_update" in n["violates"] for n in bad)
     assert all(not n["violating"] for n in nodes if not n["final"] and not str(n["id"]).startswith("error"))
+
+
+def test_control_characters_in_names_and_sources_are_escaped():
+    """An ESC or a newline in a scenario name, raw bytes in a quoted source line: shown as escapes."""
+    import io
+    from rich.console import Console
+    from hugemc.report.text import render_results
+    from test_ci_formats import CONTROL, _hostile_results
+    buf = io.StringIO()
+    render_results(Console(file=buf, no_color=True, width=80), _hostile_results(), verbose=True)
+    out = buf.getvalue()
+    assert not CONTROL.search(out), repr(CONTROL.search(out))
+    assert "✗ a/b\\x1b[31mRED\\x1b[0m\\nline2  s.toml" in out  # the summary line stays one line
+    assert " 1 | \\x16\\x17\\x1b[5m\\x00zz" in out and "x = 1; /* \\x1b]0;title\\x07 */" in out
+    assert widest(out) <= 80
+
+
+def test_diagnostic_quotes_control_bytes_as_escapes_caret_aligned(tmp_path):
+    from hugemc.diagnostics import HugemcError, SourceLoc
+    f = tmp_path / "x.c"
+    f.write_bytes(b"a\x1b[31mb oops\n")
+    text = HugemcError("bad", SourceLoc(str(f), 1, 9)).render()
+    quote, caret = text.splitlines()[1:3]
+    assert quote.endswith("| a\\x1b[31mb oops") and "\x1b" not in text
+    assert caret.index("^") == quote.index("oops")
+
+
+def test_long_tokens_and_coverage_wrap_at_80():
+    """A flags change with no space, a coverage list: broken after | → , ; at 80 columns."""
+    import io
+    from rich.console import Console
+    from hugemc.report.text import print_wrapped, render_unreached
+    from hugemc.result import ScenarioResult
+    buf = io.StringIO()
+    console = Console(file=buf, no_color=True, width=80)
+    flags = "pages[1].flags: PG_head|PG_vmemmap_optimized→PG_head|PG_hugetlb_freed|PG_vmemmap_optimized"
+    print_wrapped(console, flags, 8, hang=4)
+    unreached = {"alloc": {"mm/hugetlb.c": list(range(100, 400, 3))}, "free": {"mm/buddy.c": list(range(1, 90, 2))}}
+    r = ScenarioResult(name="s", file="s.toml", verdict="holds", expected="holds", ok=True,
+                       coverage_detail={"hits": {"mm/hugetlb.c": {"99": 1}}, "unreached": unreached})
+    render_unreached(console, r)
+    out = buf.getvalue()
+    assert widest(out) <= 80, out
+    assert "PG_head|PG_vmemmap_optimized→PG_head|PG_hugetlb_freed|" in out.splitlines()[0]
+    assert "".join(x.strip() for x in out.splitlines()[:2]).replace(" ", "") == flags.replace(" ", "")
+    assert out.count("coverage:") == 1 and len(out.splitlines()) > 3
+
+
+def test_diagnostics_fit_80_columns(tmp_path):
+    """Hints, long messages and quoted lines of a diagnostic: no line wider than 80 on a pipe."""
+    from hugemc.diagnostics import HugemcError, SourceLoc, fit_diagnostic
+    from hugemc.scenario import refused_hint
+    f = tmp_path / "x.toml"
+    f.write_text("models = [" + '"a.c", ' * 60 + "]\n")
+    e = HugemcError("model file 'passwd.c' is outside the allowed folders and this message goes on and on",
+                    SourceLoc(str(f), 1, 300), hint=refused_hint("model and property files"))
+    text = fit_diagnostic(e.render(), 80)
+    assert widest(text) <= 80
+    assert " ".join(text.split()) .count("/proc, /sys and /dev never") == 1
+    quote = next(i for i, x in enumerate(text.splitlines()) if x.startswith(" 1 | "))
+    q, caret = text.splitlines()[quote:quote + 2]
+    assert q.endswith("…") and caret.rstrip().endswith("^") and q[caret.index("^")] == f.read_text()[299]  # still under column 300
+    (tmp_path / "m.c").write_text("void t(void) { }\n")
+    s = tmp_path / "s.toml"
+    s.write_text('models = ["m.c"]\n[threads]\nworker = { call = "t()", count = 1000000000 }\n')
+    r = hugemc("check", "--no-color", str(s), cwd=tmp_path)
+    assert r.returncode == 2 and "cannot be meant" in r.stdout
+    assert widest(r.stdout) <= 80 and widest(r.stderr) <= 80

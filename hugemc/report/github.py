@@ -14,6 +14,7 @@ import re
 
 from ..result import ScenarioResult
 from .coverage import coverage_summary
+from .visible import visible_results
 
 _DIAG_LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?: error: ")
 
@@ -53,7 +54,7 @@ def _cmd(kind: str, message: str, file: str = "", line: int = 0, title: str = ""
 def github_annotations(results: list[ScenarioResult], coverage: bool = False) -> str:
     """Workflow commands for a run, one per line (unreached model lines as warnings if ``coverage``)."""
     lines = []
-    for r in results:
+    for r in visible_results(results):  # no terminal escape reaches the log
         if r.verdict == "error":
             file, line, col = error_location(r)
             lines.append(_cmd("error", r.error or "input error", file, line, f"hugemc: {r.name}", col))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from dataclasses import replace
 from html import escape
 from pathlib import Path
@@ -90,16 +91,52 @@ def counterexamples(results: list[ScenarioResult]) -> list[dict]:
     return out
 
 
-def read_sources(files: list[str], cwd: Path | None = None) -> dict[str, str | None]:
-    """The text of each file (a library file, or relative to ``cwd``, or absolute); ``None`` when unreadable."""
+def source_refusal(path: Path, roots) -> str | None:
+    """Why the page must not embed file ``path`` (None: it may).
+
+    A result JSON can name any file; models come from pull requests in CI. So
+    the same rule as for models holds: only files inside ``roots`` (the
+    project and the library, symbolic links resolved), never under /proc,
+    /sys or /dev.
+    """
+    from ..scenario import NEVER_READ, path_allowed
+    try:
+        rp = path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return "its path cannot be resolved"
+    if any(rp == n or rp.is_relative_to(n) for n in NEVER_READ):
+        return "files under /proc, /sys and /dev are never read"
+    if not path_allowed(path, roots):
+        return "it is outside the project and the library"
+    return None
+
+
+def source_roots(cwd: Path | None = None, trusted=()) -> tuple[Path, ...]:
+    """The folders a report may embed source from: ``cwd`` (default: the working directory), its
+    project, the library, and ``trusted`` (the -I folders)."""
+    from ..scenario import allowed_roots
+    return allowed_roots(Path(cwd or os.getcwd()), [Path(t) for t in trusted])
+
+
+def read_sources(files: list[str], cwd: Path | None = None, trusted=(),
+                 notes: dict[str, str] | None = None) -> dict[str, str | None]:
+    """The text of each file (a library file, or relative to ``cwd``, or absolute); ``None`` when unreadable
+    or refused by :func:`source_refusal` (then ``notes``, if given, gets the reason)."""
     from ..diagnostics import resolve_display_path  # library files are named relative to the library
+    roots = source_roots(cwd, trusted)
     out: dict[str, str | None] = {}
     for f in files:
         if f in out or not f:
             continue
         p = resolve_display_path(f, cwd)
+        why = source_refusal(p, roots)
+        if why is not None:
+            out[f] = None
+            if notes is not None:
+                notes[f] = why
+            continue
         try:
-            out[f] = p.read_text(encoding="utf-8", errors="replace").expandtabs(8)
+            out[f] = p.read_text(encoding="utf-8", errors="replace").expandtabs(8) if p.is_file() else None
         except OSError:
             out[f] = None
     return out
@@ -123,8 +160,9 @@ def _trace_data(cx: dict) -> dict:
     }
 
 
-def report_data(results: list[ScenarioResult], cwd: Path | None = None) -> dict:
-    """What the page's script reads: the traces and the source text of the files they touch."""
+def report_data(results: list[ScenarioResult], cwd: Path | None = None, trusted=()) -> dict:
+    """What the page's script reads: the traces, the source text of the files they touch, and
+    (``source_notes``) why a file's source is left out."""
     from .. import __version__
     cxs = counterexamples(results)
     files: list[str] = []
@@ -133,7 +171,10 @@ def report_data(results: list[ScenarioResult], cwd: Path | None = None) -> dict:
             for f in [s.file] + [o.file for o in s.ops]:
                 if f and f not in files:
                     files.append(f)
-    return {"hugemc": __version__, "traces": [_trace_data(cx) for cx in cxs], "sources": read_sources(files, cwd)}
+    notes: dict[str, str] = {}
+    sources = read_sources(files, cwd, trusted, notes)
+    return {"hugemc": __version__, "traces": [_trace_data(cx) for cx in cxs], "sources": sources,
+            "source_notes": notes}
 
 
 def _fmt_bytes(n: float) -> str:
@@ -239,7 +280,7 @@ def failing_first(results: list[ScenarioResult]) -> list[ScenarioResult]:
 
 
 def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = None, cwd: Path | None = None,
-                title: str = "hugemc report") -> str:
+                title: str = "hugemc report", trusted=()) -> str:
     """The report page for ``results``.
 
     ``only`` = (scenario, property) keeps that one scenario with that one
@@ -252,7 +293,7 @@ def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = No
                    for r in results if r.name == scn]
     from .. import __version__
     results = failing_first(results)
-    data = report_data(results, cwd)
+    data = report_data(results, cwd, trusted)
     cxs = counterexamples(results)
     ok = sum(1 for r in results if r.ok)
     bad = len(results) - ok
@@ -302,9 +343,11 @@ def render_html(results: list[ScenarioResult], only: tuple[str, str] | None = No
 
 
 def write_html(results: list[ScenarioResult], path: str | Path | None = None, only: tuple[str, str] | None = None,
-               cwd: Path | None = None) -> str:
-    """Render the report; write it to ``path`` when given. Returns the HTML text."""
-    text = render_html(results, only=only, cwd=cwd)
+               cwd: Path | None = None, trusted=()) -> str:
+    """Render the report; write it to ``path`` when given. Returns the HTML text.
+
+    Source is embedded only from ``cwd``'s project, the library and the ``trusted`` folders."""
+    text = render_html(results, only=only, cwd=cwd, trusted=trusted)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
@@ -463,6 +506,7 @@ JS = r"""
 "use strict";
 var DATA = JSON.parse(document.getElementById("hugemc-data").textContent);
 var SRC = DATA.sources || {};
+var SRC_NOTES = DATA.source_notes || {};
 var WINDOW = 5;               // lines shown above and below a thread's current line
 var KW = new Set(("if else while for do return break continue switch case default goto sizeof struct union enum " +
   "typedef static const volatile extern inline").split(" "));
@@ -771,7 +815,8 @@ Viewer.prototype.renderPanels = function (step) {
       row.appendChild(el("span", "ln", String(show.line)));
       row.appendChild(el("span", "txt", show.code));
       code.appendChild(row);
-      code.appendChild(el("div", "nosrc", "source not available: " + show.file));
+      code.appendChild(el("div", "nosrc", "source not available: " + show.file
+        + (SRC_NOTES[show.file] ? " (not embedded: " + SRC_NOTES[show.file] + ")" : "")));
       return;
     }
     var lo = Math.max(1, show.line - WINDOW), hi = Math.min(toks.length, show.line + WINDOW);

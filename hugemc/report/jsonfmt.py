@@ -51,6 +51,9 @@ def load_results(path: str | Path) -> list[ScenarioResult]:
         raise ValueError(f"{path} is not a hugemc result (no 'hugemc' and 'scenarios' keys)")
     if not isinstance(data["scenarios"], list):
         raise ValueError(f"{path} is not a hugemc result ('scenarios' is not a list)")
+    problem = result_problem(data)
+    if problem is not None:
+        raise ValueError(f"{path} is not a valid hugemc result: {problem}")
     out = []
     for k, s in enumerate(data["scenarios"]):
         try:
@@ -84,3 +87,84 @@ def _scenario(s: dict) -> ScenarioResult:
         error_line=(s.get("error_location") or {}).get("line", 0),
         error_col=(s.get("error_location") or {}).get("col", 0),
         description=s.get("description", ""))
+
+
+# -- the shape of a result, checked before any report reads it ------------------------------------
+# ``hugemc trace`` reads JSON written by anyone. Each spec below names the type of every field a
+# report reads (the JSON Schema, hugemc/schema/result.schema.json, is stricter; jsonschema is only
+# a test dependency). Fields left out are allowed (older results), a field of the wrong type is not.
+
+_INT, _NUM, _STR, _BOOL = ("int",), ("num",), ("str",), ("bool",)
+_VALUE = ("value",)  # an integer, a string or null
+_VALUES = ("map", _VALUE)
+_PAIR = ("pair",)  # [before, after]
+_CHANGES = ("map", _PAIR)
+_STRS = ("list", _STR)
+_OP = ("obj", {"file": _STR, "line": _INT, "code": _STR, "changes": _CHANGES, "reads": _VALUES,
+               "message": _STR}, ("file", "line"))
+_STEP = ("obj", {"index": _INT, "thread": _STR, "file": _STR, "line": _INT, "function": _STR, "code": _STR,
+                 "relevant": _BOOL, "changes": _CHANGES, "reads": _VALUES, "messages": _STRS, "error": ("opt", _STR),
+                 "ops": ("list", _OP), "site": ("obj", {"file": _STR, "line": _INT, "code": _STR}, ())},
+         ("thread", "file", "line"))
+_TRACE = ("obj", {"initial": _VALUES, "steps": ("list", _STEP), "final": _VALUES, "switches": _INT}, ())
+_VIOLATION = ("obj", {"property": _STR, "kind": _STR, "message": _STR, "trace": _TRACE, "file": _STR, "line": _INT,
+                      "focus": _STRS, "final_state": _VALUES}, ("property", "kind", "message", "trace"))
+_PROPERTY = ("obj", {"name": _STR, "kind": _STR, "description": _STR, "status": _STR, "file": _STR, "line": _INT,
+                     "witness": ("opt", _TRACE)}, ("name", "kind", "status"))
+_STATS = ("obj", {"states": _INT, "transitions": _INT, "depth": _INT, "seconds": _NUM, "peak_rss_bytes": _INT,
+                  "complete": _BOOL, "limit": ("opt", _STR), "strategy": _STR, "store": _STR, "store_bytes": _INT,
+                  "reduction": _STR, "workers": _INT, "engine": _STR, "compile_seconds": _NUM,
+                  "engine_note": _STR}, ())
+_SCENARIO = ("obj", {"name": _STR, "file": _STR, "verdict": _STR, "ok": _BOOL, "description": _STR,
+                     "violations": ("list", _VIOLATION), "warnings": ("list", _VIOLATION),
+                     "properties": ("list", _PROPERTY), "stats": _STATS, "problems": _STRS, "error": ("opt", _STR),
+                     "coverage": ("obj", {}, ()), "coverage_detail": ("obj", {}, ()),
+                     "error_location": ("obj", {"file": _STR, "line": _INT, "col": _INT}, ())},
+             ("name", "verdict"))
+_NAMES = {_INT: "an integer", _NUM: "a number", _STR: "a string", _BOOL: "true or false",
+          _VALUE: "an integer, a string or null", _PAIR: "a [before, after] pair"}
+
+
+def _shape(x, spec, where: str) -> str | None:
+    kind = spec[0]
+    if kind == "opt":
+        return None if x is None else _shape(x, spec[1], where)
+    if kind == "obj":
+        if not isinstance(x, dict):
+            return f"{where}: expected an object"
+        for k in spec[2]:
+            if k not in x:
+                return f"{where}: missing field '{k}'"
+        for k, sub in spec[1].items():
+            if k in x:
+                bad = _shape(x[k], sub, f"{where}.{k}")
+                if bad:
+                    return bad
+        return None
+    if kind in ("list", "map"):
+        if kind == "list" and not isinstance(x, list):
+            return f"{where}: expected a list"
+        if kind == "map" and not isinstance(x, dict):
+            return f"{where}: expected an object"
+        items = enumerate(x) if kind == "list" else x.items()
+        for k, v in items:
+            bad = _shape(v, spec[1], f"{where}[{k}]" if kind == "list" else f"{where}.{k}")
+            if bad:
+                return bad
+        return None
+    ok = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+          "num": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+          "value": lambda v: v is None or isinstance(v, (int, str)) and not isinstance(v, bool),
+          "pair": lambda v: isinstance(v, list) and len(v) == 2
+          and all(e is None or isinstance(e, (int, str)) and not isinstance(e, bool) for e in v)}[kind](x)
+    if ok:
+        return None
+    shown = json.dumps(x)
+    return f"{where}: expected {_NAMES[spec]}, got {shown[:60] + ('…' if len(shown) > 60 else '')}"
+
+
+def result_problem(data: dict) -> str | None:
+    """The first field of a parsed result JSON that a report could not read (``scenarios[0].violations[0]
+    .trace.steps[0].changes.hits: expected a [before, after] pair, got 5``), or None when it is sound."""
+    return _shape(data.get("scenarios"), ("list", _SCENARIO), "scenarios")

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from ..result import ScenarioResult
 from .coverage import coverage_summary
 from .plain import trace_text
+from .visible import visible_results
 
 
 def _unreached_text(r: ScenarioResult) -> str:
@@ -35,7 +36,7 @@ def junit_xml(results: list[ScenarioResult], coverage: bool = False) -> str:
     suite = ET.Element("testsuite", name="hugemc")
     cases: list[ET.Element] = []
     total = 0.0
-    for r in results:
+    for r in visible_results(results):  # XML 1.0 characters only, no terminal escape
         total += r.stats.seconds
         case = ET.SubElement(suite, "testcase", classname=r.name, name=r.name, file=r.file,
                              time=f"{r.stats.seconds:.3f}")

@@ -14,15 +14,15 @@ change per line) wrapped at spaces; at that width or more it is a table.
 
 from __future__ import annotations
 
-import textwrap
-
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..diagnostics import display_path
+from ..diagnostics import display_path, fit_diagnostic
+from ..wrap import wrap
 from ..result import ScenarioResult, Trace, TraceStep
+from .visible import visible_results
 
 TABLE_WIDTH = 120  # narrower consoles get the block layout
 
@@ -61,13 +61,10 @@ def _step_items(s: TraceStep) -> list[tuple[str, str]]:
 
 
 def print_wrapped(console: Console, text: str, indent: int = 0, style: str = "", hang: int = 2) -> None:
-    """Print ``text`` wrapped at spaces to the console's width (words are never split;
-    a word longer than a line stands alone on its line)."""
-    width = max(console.width, 20)
+    """Print ``text`` wrapped at spaces to the console's width; a word longer than a line is broken
+    after ``|``, ``→``, ``,``, ``;`` or ``/`` (see :func:`hugemc.wrap.wrap`), cut only if it has none."""
     lead = " " * indent
-    lines = textwrap.wrap(text, width, initial_indent=lead, subsequent_indent=lead + " " * hang,
-                          break_long_words=False, break_on_hyphens=False) or [lead]
-    for line in lines:
+    for line in wrap(text, max(console.width, 20), lead, " " * hang):
         console.print(Text(line, style=style), soft_wrap=True)
 
 
@@ -184,7 +181,7 @@ def render_unreached(console: Console, r: ScenarioResult) -> None:
     """One coverage line: the share of model lines that ran, and where code never ran."""
     from .coverage import coverage_summary
     unreached = r.coverage_detail.get("unreached", {}) if r.coverage_detail else {}
-    console.print(Text(f"  {coverage_summary(r)}", style="yellow" if unreached else "dim"), soft_wrap=True)
+    print_wrapped(console, coverage_summary(r), 2, "yellow" if unreached else "dim", hang=4)
 
 
 def _verdict_options(r: ScenarioResult) -> list[str]:
@@ -254,7 +251,8 @@ def render_detail(console: Console, r: ScenarioResult, verbose: bool = False, co
     head.append(f"  {display_path(r.file)}", style="dim")
     _print_line(console, head)
     if r.verdict == "error":
-        console.print(Text((r.error or "error").rstrip("\n"), style="red"), soft_wrap=True)
+        console.print(Text(fit_diagnostic((r.error or "error").rstrip("\n"), console.width), style="red"),
+                      soft_wrap=True)
         console.print()
         return
     exp = r.expected if isinstance(r.expected, str) or r.expected is None else ", ".join(r.expected)
@@ -310,7 +308,10 @@ def failure_reason(r: ScenarioResult) -> str:
 
 def render_results(console: Console, results: list[ScenarioResult], verbose: bool = False,
                    coverage: bool = False, quiet: bool = False) -> None:
-    """Print the report for a run: a line per scenario (every detail of failures), then the summary."""
+    """Print the report for a run: a line per scenario (every detail of failures), then the summary.
+
+    Control characters in names, source lines and messages are printed as escapes (``\\x1b``)."""
+    results = visible_results(results)
     for r in results:
         if verbose or not r.ok:
             render_detail(console, r, verbose, coverage)
