@@ -17,13 +17,15 @@ REFS = ["refcount_conserved", "refcount_nonnegative", "no_leak", "buddy_pages_un
         "hugetlb_free_pages_unreferenced", "no_double_free", "no_use_after_free"]
 
 
-def scenario(tmp: Path, c_src: str, threads: dict, properties: list, defines: dict, expect="holds") -> Path:
-    """A scenario over the library (``mm/memory_failure.c`` and what it includes)."""
-    (tmp / "m.c").write_text('#include "mm/memory_failure.c"\n' + c_src)
+def scenario(tmp: Path, c_src: str, threads: dict, properties: list, defines: dict, expect="holds",
+             include=("mm/memory_failure.c",), props=("hugetlb.c", "memory_failure.c"),
+             init="hugetlb_init_pool()") -> Path:
+    """A scenario over the library (by default ``mm/memory_failure.c`` and what it includes)."""
+    (tmp / "m.c").write_text("".join(f'#include "{f}"\n' for f in include) + c_src)
     lines = ['models = ["m.c"]',
-             'property_files = ["m.c", "refcount.c", "hugetlb.c", "memory_failure.c"]',
+             "property_files = [" + ", ".join(f'"{f}"' for f in ("m.c", "refcount.c") + tuple(props)) + "]",
              "properties = [" + ", ".join(f'"{p}"' for p in properties) + "]",
-             'init = "hugetlb_init_pool()"', f'expect = "{expect}"', "[defines]"]
+             f'init = "{init}"', f'expect = "{expect}"', "[defines]"]
     lines += [f"{k} = {v}" for k, v in defines.items()]
     lines.append("[threads]")
     lines += [f'{k} = "{v}"' for k, v in threads.items()]
@@ -84,3 +86,14 @@ def test_defines_the_library_cannot_mean_are_refused(tmp_path):
         with pytest.raises(HugemcError, match=what) as e:
             build_program(load_scenario(p))
         assert e.value.loc.file.endswith("hugetlb.c") and "[defines]" in e.value.hint
+
+
+def test_gigantic_prep_of_7118fc2906e2_undoes_only_the_tails(tmp_path):
+    """GIGANTIC_PREP 1 never froze the head: when a tail's freeze fails, the undo must leave the head's count
+    (and a speculative holder's reference in it) alone."""
+    threads = {"alloc": "alloc_fresh_gigantic_page()", "scan_head": "pfn_scanner(0)", "scan_tail": "pfn_scanner(1)"}
+    p = scenario(tmp_path, "", threads, REFS + ["no_ref_on_frozen", "gigantic_prep_undo_ran"],
+                 {"NR_PAGES": 2, "GIGANTIC_ORDER": 1, "GIGANTIC_PREP": 1},
+                 include=("mm/gigantic.c", "mm/speculative.c"), props=("gigantic.c",), init="mm_init()")
+    r = check_file(p)
+    assert r.verdict == "holds", r.summary()

@@ -25,6 +25,12 @@
 #ifndef GIGANTIC_ORDER
 #define GIGANTIC_ORDER 1
 #endif
+#if GIGANTIC_PREP < 0 || GIGANTIC_PREP > 3
+#error GIGANTIC_PREP must be 0 (before 7118fc2906e2), 1 (7118fc2906e2), 2 (freeze patch v1) or 3 (as merged)
+#endif
+#if GIGANTIC_ORDER < 1 || NR_PAGES < (1 << GIGANTIC_ORDER)
+#error GIGANTIC_ORDER must be at least 1, and NR_PAGES must hold one gigantic page of (1 << GIGANTIC_ORDER) pages
+#endif
 
 bool ghost_gigantic_prep_failed;	/* a freeze in prep failed and was undone */
 
@@ -89,8 +95,12 @@ bool prep_compound_gigantic_page(struct page *page, int order)
 	return true;
 
 out_error:
-	/* undo what was done to the pages before the one whose freeze failed */
-#if GIGANTIC_PREP == 2
+	/*
+	 * undo what was done to the pages before the one whose freeze failed:
+	 * 1 from the first tail (the head was never frozen), 2 from the first
+	 * tail too (the bug: the frozen head stays at 0), 3 from the head
+	 */
+#if GIGANTIC_PREP <= 2
 	for (j = 1; j < i; j++) {
 #else
 	for (j = 0; j < i; j++) {
