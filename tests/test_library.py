@@ -97,3 +97,35 @@ def test_gigantic_prep_of_7118fc2906e2_undoes_only_the_tails(tmp_path):
                  include=("mm/gigantic.c", "mm/speculative.c"), props=("gigantic.c",), init="mm_init()")
     r = check_file(p)
     assert r.verdict == "holds", r.summary()
+
+
+def test_split_huge_page_of_a_subpage_leaves_the_callers_reference_on_it(tmp_path):
+    """6.1: split_huge_page(page) on a tail moves the caller's reference to that tail and puts the rest,
+    the head included; the caller then puts the tail."""
+    src = """
+    void split_via_tail(void)
+    {
+        struct page *head = thp_fault();
+        struct page *page, *mapped;
+
+        if (!head)
+            return;
+        page = head + 1;
+        if (split_huge_page(page)) {
+            ATOMIC { mapped = user_pte; user_pte = NULL; }
+            if (mapped)
+                put_page(mapped);
+            put_page(head);
+            return;
+        }
+        ATOMIC { mapped = user_pte; user_pte = NULL; }
+        if (mapped)
+            put_page(mapped);
+        put_page(page);
+    }
+    """
+    p = scenario(tmp_path, src, {"user": "split_via_tail()"}, REFS + ["split_done"],
+                 {"NR_PAGES": 2, "ALLOC_CAN_FAIL": 0}, include=("mm/huge_memory.c",), props=("huge_memory.c",),
+                 init="mm_init()")
+    r = check_file(p)
+    assert r.verdict == "holds", r.summary()

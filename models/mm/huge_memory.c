@@ -100,9 +100,11 @@ static void __split_huge_page_tail(struct page *head, int i)
 
 /*
  * split_huge_page() (split_huge_page_to_list() and __split_huge_page(), 6.1)
- * on the THP @page, whose caller holds one reference (the page lock is not
- * modelled: the caller is the only splitter). Returns 0, or -EBUSY (-16) if
- * somebody else held a reference when the head was to be frozen.
+ * on @page, any subpage of a THP whose caller holds one reference on the THP
+ * (the page lock is not modelled: the caller is the only splitter). After the
+ * split the caller's reference is on @page, now an order-0 page; every other
+ * subpage is put (freed unless mapped). Returns 0, or -EBUSY (-16) if somebody
+ * else held a reference when the head was to be frozen.
  */
 int split_huge_page(struct page *page)
 {
@@ -124,11 +126,12 @@ int split_huge_page(struct page *page)
 		head->compound_order = 0;
 		head->compound_dtor = NULL_COMPOUND_DTOR;
 	}
-	page_ref_unfreeze(head, 1);		/* the caller's reference */
+	page_ref_unfreeze(head, 1);		/* as every tail: one reference */
 	TRACE(split_huge_page_done);
 	remap_page(head, idx);
-	for (i = 1; i < nr; i++)
-		put_page(head + i);		/* the references the split gave the tails */
+	for (i = 0; i < nr; i++)		/* the caller's reference stays on @page: put the others */
+		if (head + i != page)
+			put_page(head + i);
 	return 0;
 }
 
