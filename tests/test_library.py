@@ -129,3 +129,25 @@ def test_split_huge_page_of_a_subpage_leaves_the_callers_reference_on_it(tmp_pat
                  init="mm_init()")
     r = check_file(p)
     assert r.verdict == "holds", r.summary()
+
+
+def test_dissolve_whose_vmemmap_restore_fails_keeps_a_pool_page(tmp_path):
+    """6.1's dissolve restores the vmemmap itself and, if that fails, adds the page back as a pool page: it
+    must not become a surplus page (whose next free would send it to buddy)."""
+    src = """
+    void offline_then_use(void)
+    {
+        struct page *page;
+
+        dissolve_free_huge_page(&pages[0]);
+        page = dequeue_huge_page();
+        if (page)
+            put_page(page);
+    }
+    INVARIANT(no_surplus_pages) { return surplus_huge_pages == 0; }
+    REACHABLE(restore_failed) { return TRACED(hugetlb_vmemmap_restore_failed); }
+    """
+    p = scenario(tmp_path, src, {"t": "offline_then_use()"}, REFS + ["no_surplus_pages", "restore_failed"],
+                 {"NR_PAGES": 2, "VMEMMAP_OPTIMIZE": 1, "VMEMMAP_RESTORE_CAN_FAIL": 1})
+    r = check_file(p)
+    assert r.verdict == "holds", r.summary()

@@ -668,6 +668,20 @@ retry:
 #endif
 		remove_hugetlb_page(head, false);
 		spin_unlock(&hugetlb_lock);
+		/*
+		 * 6.1 restores the vmemmap here: a page that cannot be freed goes
+		 * back to the pool as a pool page, not a surplus one (the kernel
+		 * also raises max_huge_pages, not modelled)
+		 */
+		rc = hugetlb_vmemmap_restore(head);
+		if (rc) {
+			TRACE(hugetlb_vmemmap_restore_failed);
+			spin_lock(&hugetlb_lock);
+			add_hugetlb_page(head, false);
+			spin_unlock(&hugetlb_lock);
+			GHOST { ghost_restore_failed = true; }
+			return rc;
+		}
 		rc = update_and_free_page(head);
 		if (!rc)
 			TRACE(hugetlb_dissolved);
