@@ -151,3 +151,30 @@ def test_dissolve_whose_vmemmap_restore_fails_keeps_a_pool_page(tmp_path):
                  {"NR_PAGES": 2, "VMEMMAP_OPTIMIZE": 1, "VMEMMAP_RESTORE_CAN_FAIL": 1})
     r = check_file(p)
     assert r.verdict == "holds", r.summary()
+
+
+def test_a_frozen_page_is_freed_with_free_frozen_pages(tmp_path):
+    """Reclaim as __remove_mapping() does it: freeze the cache's reference 1 -> 0, delete the page from the
+    cache, free it still frozen, against a lockless lookup. free_frozen_pages() takes the frozen reference
+    with it; a plain put after a freeze is still caught."""
+    src = """
+    void cache_init(void) { mm_init_page_in_use(0); cache_slot = &pages[0]; }
+    void reclaim(void)
+    {
+        struct page *page = &pages[0];
+
+        if (!page_ref_freeze(page, 1))
+            return;
+        WRITE_ONCE(cache_slot, NULL);
+        FREE(page, 0);
+    }
+    REACHABLE(lookup_saw_frozen) { return TRACED(pagecache_lookup_tryget_failed); }
+    """
+    props = ["no_ref_on_frozen", "buddy_pages_unreferenced", "refcount_conserved", "no_use_after_free",
+             "no_double_free", "lookup_saw_frozen"]
+    for free, verdict in (("free_frozen_pages", "holds"), ("free_the_page", "violated")):
+        (tmp_path / free).mkdir()
+        p = scenario(tmp_path / free, src.replace("FREE(", free + "("), {"reclaim": "reclaim()",
+                     "lookup": "pagecache_lookup()"}, props, {"NR_PAGES": 1}, include=("mm/filemap.c",),
+                     props=(), init="cache_init()", expect="holds")
+        assert check_file(p).verdict == verdict, free

@@ -130,6 +130,21 @@ void free_the_page(struct page *page, int order)
 }
 
 /*
+ * free_frozen_pages() (6.14; in 6.1 what __remove_mapping() and migration
+ * do with a page they froze, through free_unref_page()): give back a block
+ * whose count its owner froze to 0 (page_ref_freeze() or
+ * alloc_frozen_pages()); the owner's reference, held frozen, goes with it.
+ * A count that is not 0 is left for the properties (buddy_pages_unreferenced).
+ */
+void free_frozen_pages(struct page *page, int order)
+{
+	ATOMIC {
+		GHOST { page->ghost_refs -= page->ghost_frozen && page->ghost_refs > 0; }
+		free_the_page(page, order);
+	}
+}
+
+/*
  * __free_pages(): drop the caller's reference. If it was the last, the whole
  * block goes back. After the 2020 fix, a non-compound block whose first page
  * is still held elsewhere has its upper buddies freed at once (second half
