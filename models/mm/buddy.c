@@ -20,8 +20,14 @@
 #ifndef ALLOC_CAN_FAIL
 #define ALLOC_CAN_FAIL 1
 #endif
+#if ALLOC_CAN_FAIL < 0 || ALLOC_CAN_FAIL > 1
+#error ALLOC_CAN_FAIL must be 0 or 1
+#endif
 #ifndef FREE_PAGES_FIX
 #define FREE_PAGES_FIX 1
+#endif
+#if FREE_PAGES_FIX < 0 || FREE_PAGES_FIX > 2
+#error FREE_PAGES_FIX must be 0 to 2
 #endif
 
 /* mm_init(): every page starts free in the buddy allocator (scenario init) */

@@ -24,8 +24,14 @@
 #ifndef THP_ORDER
 #define THP_ORDER 1
 #endif
+#if THP_ORDER < 1 || (1 << THP_ORDER) > NR_PAGES
+#error THP_ORDER must be at least 1, and NR_PAGES must hold one THP of (1 << THP_ORDER) pages
+#endif
 #ifndef THP_PTE_INDEX
 #define THP_PTE_INDEX 1
+#endif
+#if THP_PTE_INDEX < 0 || THP_PTE_INDEX > (1 << THP_ORDER) - 1
+#error THP_PTE_INDEX must be 0 to (1 << THP_ORDER) - 1 (a subpage of the THP)
 #endif
 
 /*

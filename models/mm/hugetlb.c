@@ -75,8 +75,14 @@
 #ifndef HUGETLB_MUTANT
 #define HUGETLB_MUTANT 0
 #endif
+#if HUGETLB_MUTANT < 0 || HUGETLB_MUTANT > 3
+#error HUGETLB_MUTANT must be 0 to 3
+#endif
 #ifndef DISSOLVE_FREED_CHECK
 #define DISSOLVE_FREED_CHECK 1
+#endif
+#if DISSOLVE_FREED_CHECK < 0 || DISSOLVE_FREED_CHECK > 1
+#error DISSOLVE_FREED_CHECK must be 0 or 1
 #endif
 #if FREEZE_PATCH < 0 || FREEZE_PATCH > 4
 #error FREEZE_PATCH must be 0 (no freeze), 1, 2, 3 (the patch's versions) or 4 (alloc_frozen_pages)
@@ -90,17 +96,32 @@
 #ifndef GATHER_SURPLUS
 #define GATHER_SURPLUS 2
 #endif
+#if GATHER_SURPLUS < 0 || GATHER_SURPLUS > 2
+#error GATHER_SURPLUS must be 0 to 2
+#endif
 #ifndef HUGETLB_OVERCOMMIT
 #define HUGETLB_OVERCOMMIT 1
+#endif
+#if HUGETLB_OVERCOMMIT < 0 || HUGETLB_OVERCOMMIT > NR_PAGES
+#error HUGETLB_OVERCOMMIT must be 0 to NR_PAGES
 #endif
 #ifndef HVO_MARK_BEFORE_OPTIMIZE
 #define HVO_MARK_BEFORE_OPTIMIZE 0
 #endif
+#if HVO_MARK_BEFORE_OPTIMIZE < 0 || HVO_MARK_BEFORE_OPTIMIZE > 1
+#error HVO_MARK_BEFORE_OPTIMIZE must be 0 or 1
+#endif
 #ifndef HVO_CLEAR_DTOR_AFTER_RESTORE
 #define HVO_CLEAR_DTOR_AFTER_RESTORE 0
 #endif
+#if HVO_CLEAR_DTOR_AFTER_RESTORE < 0 || HVO_CLEAR_DTOR_AFTER_RESTORE > 1
+#error HVO_CLEAR_DTOR_AFTER_RESTORE must be 0 or 1
+#endif
 #ifndef ISOLATE_HUGETLB_LOCKED
 #define ISOLATE_HUGETLB_LOCKED 1
+#endif
+#if ISOLATE_HUGETLB_LOCKED < 0 || ISOLATE_HUGETLB_LOCKED > 1
+#error ISOLATE_HUGETLB_LOCKED must be 0 or 1
 #endif
 
 spinlock_t hugetlb_lock __range(0, 16);

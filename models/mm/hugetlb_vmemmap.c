@@ -22,8 +22,14 @@
 #ifndef VMEMMAP_OPTIMIZE
 #define VMEMMAP_OPTIMIZE 0
 #endif
+#if VMEMMAP_OPTIMIZE < 0 || VMEMMAP_OPTIMIZE > 2
+#error VMEMMAP_OPTIMIZE must be 0 to 2
+#endif
 #ifndef VMEMMAP_RESTORE_CAN_FAIL
 #define VMEMMAP_RESTORE_CAN_FAIL 1
+#endif
+#if VMEMMAP_RESTORE_CAN_FAIL < 0 || VMEMMAP_RESTORE_CAN_FAIL > 1
+#error VMEMMAP_RESTORE_CAN_FAIL must be 0 or 1
 #endif
 
 bool PageHuge(struct page *page);	/* mm/hugetlb.c */

@@ -38,6 +38,9 @@
 #ifndef MF_RAW_ALLOC_CAN_FAIL
 #define MF_RAW_ALLOC_CAN_FAIL 0
 #endif
+#if MF_RAW_ALLOC_CAN_FAIL < 0 || MF_RAW_ALLOC_CAN_FAIL > 1
+#error MF_RAW_ALLOC_CAN_FAIL must be 0 or 1
+#endif
 
 #define EHWPOISON 133
 

@@ -48,8 +48,14 @@
 #ifndef MF_GET_HWPOISON_HUGE
 #define MF_GET_HWPOISON_HUGE 1
 #endif
+#if MF_GET_HWPOISON_HUGE < 0 || MF_GET_HWPOISON_HUGE > 1
+#error MF_GET_HWPOISON_HUGE must be 0 or 1
+#endif
 #ifndef MF_HUGETLB_LOCKED
 #define MF_HUGETLB_LOCKED 1
+#endif
+#if MF_HUGETLB_LOCKED < 0 || MF_HUGETLB_LOCKED > 1
+#error MF_HUGETLB_LOCKED must be 0 or 1
 #endif
 
 #define EBUSY 16

@@ -16,8 +16,14 @@
 #ifndef NR_PAGES
 #define NR_PAGES 4
 #endif
+#if NR_PAGES < 1
+#error NR_PAGES must be at least 1
+#endif
 #ifndef REF_MAX
 #define REF_MAX 4
+#endif
+#if REF_MAX < 1
+#error REF_MAX must be at least 1
 #endif
 
 /* page flag bits */

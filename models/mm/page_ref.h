@@ -77,6 +77,9 @@ static inline bool get_page_unless_zero(struct page *page)
 #ifndef PAGE_REF_ADD_UNLESS_BLIND
 #define PAGE_REF_ADD_UNLESS_BLIND 0
 #endif
+#if PAGE_REF_ADD_UNLESS_BLIND < 0 || PAGE_REF_ADD_UNLESS_BLIND > 1
+#error PAGE_REF_ADD_UNLESS_BLIND must be 0 or 1
+#endif
 
 /*
  * page_ref_add_unless() (include/linux/page_ref.h, 6.1; atomic_add_unless()

@@ -27,6 +27,9 @@
 #ifndef RCU_NR_CPUS
 #define RCU_NR_CPUS 2
 #endif
+#if RCU_NR_CPUS < 1
+#error RCU_NR_CPUS must be at least 1
+#endif
 
 /* per CPU: odd while that CPU is inside an RCU read section */
 int rcu_cpu_seq[RCU_NR_CPUS] __range(0, 3);

@@ -22,8 +22,14 @@
 #ifndef GUP_FAST_TRYGET
 #define GUP_FAST_TRYGET 0
 #endif
+#if GUP_FAST_TRYGET < 0 || GUP_FAST_TRYGET > 1
+#error GUP_FAST_TRYGET must be 0 or 1
+#endif
 #ifndef GUP_FAST_HEAD_RECHECK
 #define GUP_FAST_HEAD_RECHECK 1
+#endif
+#if GUP_FAST_HEAD_RECHECK < 0 || GUP_FAST_HEAD_RECHECK > 1
+#error GUP_FAST_HEAD_RECHECK must be 0 or 1
 #endif
 
 /* ghost: a speculative holder's put_page() was the last and ran the hugetlb destructor */
