@@ -160,7 +160,7 @@ static inline bool page_ref_freeze(struct page *page, int count)
 
 	if (frozen)
 		page->ghost_frozen = true;
-	GHOST { ghost_ro_write |= frozen && page->vmemmap_ro; }
+	GHOST { ghost_ro_write |= page->vmemmap_ro; }	/* a locked cmpxchg writes, failing or not */
 	return frozen;
 }
 
