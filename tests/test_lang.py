@@ -39,6 +39,18 @@ def test_bool_normalises(run_c):
     assert run_c(src, {"t": "t()"}).verdict == "holds"
 
 
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_bool_increment_and_decrement_normalise(run_c, engine):
+    """C: b++ leaves 1, b-- turns 0 into 1 and 1 into 0; the value of ++b is the stored one."""
+    src = """
+    bool g, h, k;
+    int r __range(0, 1);
+    void t(void) { bool b = 1; b++; g = b; h++; h++; k--; r = ++h; }
+    FINAL(as_c) { return g == 1 && h == 1 && k == 1 && r == 1; }
+    """
+    assert run_c(src, {"t": "t()"}, engine=engine).verdict == "holds"
+
+
 def test_null_deref_and_short_circuit(run_c):
     src = """
     struct obj { int v __range(0, 3); };

@@ -429,6 +429,9 @@ class ExprLowering:
             new = PtrAdd(tab, cur, Const(delta))
         else:
             new = Binary("+", cur, Const(delta))
+        is_bool = isinstance(p.type, IntType) and p.type.is_bool  # (C: b++ is 1, b-- flips 0/1)
+        if is_bool:
+            new = _truth(new)
         shared = self.region == 0 and (self.is_shared_mem(self.place_expr(p)) if p.base is None
                                        else self.is_shared_slot(p.base))
         post = op.startswith("p")
@@ -440,6 +443,8 @@ class ExprLowering:
             self.emit_assign(Var(old), cur)
             newv = PtrAdd(new.ptable, Var(old), Const(delta)) if isinstance(new, PtrAdd) else \
                 Binary("+", Var(old), Const(delta))
+            if is_bool:
+                newv = _truth(newv)
             self.emit_assign(self.place_expr(p), newv)
             return (Var(old) if post else newv), p.type
         self.emit_assign(self.place_expr(p), new)
