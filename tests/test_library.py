@@ -178,3 +178,24 @@ def test_a_frozen_page_is_freed_with_free_frozen_pages(tmp_path):
                      "lookup": "pagecache_lookup()"}, props, {"NR_PAGES": 1}, include=("mm/filemap.c",),
                      props=(), init="cache_init()", expect="holds")
         assert check_file(p).verdict == verdict, free
+
+
+def test_two_memory_failures_on_one_page(tmp_path):
+    """The second finds the page poisoned and returns -EHWPOISON (-133): the memory-failure paths' values
+    have a domain of their own (the default int domain stops at -128)."""
+    threads = {"mf0": "memory_failure(1)", "mf1": "memory_failure(1)"}
+    r = check_file(scenario(tmp_path, "", threads, REFS + ["mf_poison_on_right_page", "raw_hwp_not_leaked"],
+                            {"NR_PAGES": 2}))
+    assert r.verdict == "holds", r.summary()
+
+
+def test_a_poisoned_free_page_is_never_allocated(tmp_path):
+    """25182f05ffed's fix, memory_failure() on the head pfn while it is still free in buddy: the allocator
+    must not hand out the poisoned page (it wiped PG_hwpoison, and the fixed code then hit a VM_BUG_ON)."""
+    defines = {"NR_PAGES": 2, "ALLOC_CAN_FAIL": 0, "FREEZE_PATCH": 0, "GATHER_SURPLUS": 0,
+               "MF_GET_HWPOISON_HUGE": 1, "MF_HUGETLB_LOCKED": 0}
+    src = "INVARIANT(poison_kept) { return !TRACED(mf_poisoned_raw) || (pages[0].flags & (1 << PG_hwpoison)); }\n"
+    p = scenario(tmp_path, src, {"gather": "gather_surplus_pages(1)", "mf": "memory_failure(0)"},
+                 REFS + ["poison_kept"], defines, init="mm_init()")
+    r = check_file(p)
+    assert r.verdict == "holds", r.summary()

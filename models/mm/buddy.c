@@ -51,7 +51,12 @@ static void prep_compound_page(struct page *page, int order)
 		page[i].first_page = page;
 }
 
-/* find_free_block(): the first free, naturally aligned run of 2^order pages, or -1 (under zone->lock) */
+/*
+ * find_free_block(): the first free, naturally aligned run of 2^order pages,
+ * or -1 (under zone->lock). A free page marked PG_hwpoison is never handed
+ * out (6.1: memory_failure() takes it off the free lists, and
+ * check_new_pages() refuses a poisoned page).
+ */
 static int find_free_block(int order)
 {
 	int n = 1 << order;
@@ -61,7 +66,7 @@ static int find_free_block(int order)
 	for (pfn = 0; pfn + n <= NR_PAGES; pfn += n) {
 		free = true;
 		for (i = 0; i < n; i++)
-			if (!PageBuddy(&pages[pfn + i]))
+			if (!PageBuddy(&pages[pfn + i]) || test_bit(PG_hwpoison, &pages[pfn + i].flags))
 				free = false;
 		if (free)
 			return pfn;

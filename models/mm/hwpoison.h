@@ -44,6 +44,12 @@
 
 #define EHWPOISON 133
 
+/*
+ * mf_ret_t: what the memory-failure paths return: 0, 1, MF_NOT_HUGETLB (2),
+ * -EIO, -EBUSY or -EHWPOISON (below the default int domain of -128..127)
+ */
+typedef int mf_ret_t __range(-EHWPOISON, 2);
+
 /* PageHWPoison(): a memory error was recorded on this struct page (one load) */
 static inline bool PageHWPoison(struct page *page)
 {
@@ -130,9 +136,9 @@ static int free_raw_hwp_pages(struct page *head, bool move_flag)
  * Returns 0, or -EHWPOISON when the head was already poisoned or @page is
  * already recorded.
  */
-int hugetlb_set_page_hwpoison(struct page *head, struct page *page)
+mf_ret_t hugetlb_set_page_hwpoison(struct page *head, struct page *page)
 {
-	int ret = TestSetPageHWPoison(head) ? -EHWPOISON : 0;
+	mf_ret_t ret = TestSetPageHWPoison(head) ? -EHWPOISON : 0;
 	unsigned raw;
 
 	if (HPageRawHwpUnreliable(head)) {

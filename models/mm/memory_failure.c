@@ -184,10 +184,10 @@ static int get_hwpoison_page(struct page *p)
  * hugetlb: the normal path), 0 (free, no reference), 1 (reference taken),
  * -EBUSY (in transition) or -EHWPOISON (already poisoned).
  */
-static int __get_huge_page_for_hwpoison(struct page *page, bool no_retry)
+static mf_ret_t __get_huge_page_for_hwpoison(struct page *page, bool no_retry)
 {
 	struct page *head = compound_head(page);
-	int ret = 2;
+	mf_ret_t ret = 2;
 	bool count_increased = false;
 
 	if (!PageHeadHuge(head))
@@ -219,9 +219,9 @@ out:
 }
 
 /* get_huge_page_for_hwpoison() (6.1): __get_huge_page_for_hwpoison() under hugetlb_lock */
-static int get_huge_page_for_hwpoison(struct page *page, bool no_retry)
+static mf_ret_t get_huge_page_for_hwpoison(struct page *page, bool no_retry)
 {
-	int ret;
+	mf_ret_t ret;
 
 	spin_lock(&hugetlb_lock);
 	ret = __get_huge_page_for_hwpoison(page, no_retry);
@@ -237,12 +237,12 @@ static int get_huge_page_for_hwpoison(struct page *page, bool no_retry)
  * page is re-checked after lock_page(): if it is no longer a hugetlb page
  * with the same head, MF_MSG_DIFFERENT_PAGE_SIZE.
  */
-static int try_memory_failure_hugetlb(int pfn)
+static mf_ret_t try_memory_failure_hugetlb(int pfn)
 {
 	struct page *p = pfn_to_page(pfn);
 	struct page *head;
 	bool no_retry = false;
-	int res;
+	mf_ret_t res;
 
 retry:
 	res = get_huge_page_for_hwpoison(p, no_retry);
@@ -283,12 +283,12 @@ retry:
  * head is marked and before the reference is taken (on compound_head(p) at
  * that later time) and dropped (on the stale head).
  */
-static int memory_failure_hugetlb(int pfn)
+static mf_ret_t memory_failure_hugetlb(int pfn)
 {
 	struct page *p = pfn_to_page(pfn);
 	struct page *head = compound_head(p);
 	bool poisoned;
-	int res;
+	mf_ret_t res;
 
 	poisoned = TestSetPageHWPoison(head);
 	mf_ghost_check_target(head, p);	/* in the step of the mark */
@@ -320,7 +320,7 @@ void memory_failure(int pfn)
 {
 	struct page *p = pfn_to_page(pfn);
 	struct page *hpage;
-	int res;
+	mf_ret_t res;
 #if MF_HUGETLB_LOCKED
 	if (try_memory_failure_hugetlb(pfn) != MF_NOT_HUGETLB)
 		return;
