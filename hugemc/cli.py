@@ -320,6 +320,11 @@ def check(paths, strategy, max_states, max_depth, time_limit, max_memory, por, s
         if val is not None and (not math.isfinite(val) or val <= 0):
             err_console.print(f"error: {name} must be a positive, finite number (got {val})")
             sys.exit(EXIT_INPUT)
+    if baseline_threshold is not None and baseline_threshold < 1:
+        err_console.print(f"error: --baseline-threshold must be a factor of at least 1 (got {baseline_threshold})\n"
+                          "hint: 2 (the default) fails the gate when a scenario's states double or halve",
+                          markup=False)
+        sys.exit(EXIT_INPUT)
     extra = _parse_reports(reports)
     for opt_name, dest in [("--out", out), ("--json", json_out), ("--html", html_out)] + \
             [("--report", d) for _, d in extra]:

@@ -179,6 +179,11 @@ def test_state_threshold(old, new, threshold, reported):
 def test_threshold_below_one_is_rejected():
     with pytest.raises(ValueError, match="at least 1"):
         compare([], [], threshold=0.5)
+    # on the command line: an input error before any search, not a traceback after it
+    r = subprocess.run([sys.executable, "-m", "hugemc.cli", "check", str(EXAMPLES / "lost-update.toml"),
+                        "--baseline", str(EXAMPLES / "lost-update.toml"), "--baseline-threshold", "0.5"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "at least 1" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_states_of_incomplete_baseline_are_not_compared():
