@@ -189,12 +189,17 @@ def _compare_scenario(name: str, o: ScenarioResult, n: ScenarioResult, threshold
         if f is not None:
             out.append(f)
     if n.stats.complete:
-        lost = _lines_lost(o.coverage, n.coverage)
+        lost, fewer = _lines_lost(o.coverage, n.coverage, (o.coverage_detail or {}).get("digests", {}),
+                                  (n.coverage_detail or {}).get("digests", {}))
         if lost:
             where = ", ".join(f"{file}:{line}" for file, line in lost)
             out.append(Finding("lines_lost", name,
                                f"{name}: {len(lost)} model line(s) ran in the baseline and no longer do: "
                                f"{where}", True))
+        for file, k in fewer:
+            out.append(Finding("lines_lost", name,
+                               f"{name}: {k} fewer line(s) of {file} ran than in the baseline (the file changed "
+                               "since: its lines are compared by number, not by place)", True))
     return out
 
 
@@ -215,8 +220,11 @@ def _states_finding(name: str, old: int, new: int, threshold: float) -> Finding 
                    "the model still means what it did and that the search fits the CI's limits", True)
 
 
-def _lines_lost(old: dict[str, list[int]], new: dict[str, list[int]]) -> list[tuple[str, int]]:
-    """``(file, line)`` of the baseline's coverage missing from the new coverage, sorted.
+def _lines_lost(old: dict[str, list[int]], new: dict[str, list[int]], old_digests: dict | None = None,
+                new_digests: dict | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """``(file, line)`` of the baseline's coverage missing from the new coverage, sorted; and ``(file,
+    how many)`` for the files whose text changed since the baseline (their digests differ), where lines
+    that moved are not lost: such a file only counts when fewer of its lines ran.
 
     Files are matched by path, and also by their place in hugemc's shipped
     library: ``/…/site-packages/hugemc/models/mm/buddy.c`` and
@@ -227,11 +235,18 @@ def _lines_lost(old: dict[str, list[int]], new: dict[str, list[int]]) -> list[tu
     new_lines: dict[str, set[int]] = {}
     for f, lines in new.items():
         new_lines.setdefault(_file_key(f), set()).update(lines)
-    lost = []
+    od = {_file_key(f): d for f, d in (old_digests or {}).items()}
+    nd = {_file_key(f): d for f, d in (new_digests or {}).items()}
+    lost, fewer = [], []
     for f, lines in old.items():
-        have = new_lines.get(_file_key(f), set())
+        key = _file_key(f)
+        have = new_lines.get(key, set())
+        if key in od and key in nd and od[key] != nd[key]:
+            if len(have) < len(set(lines)):
+                fewer.append((f, len(set(lines)) - len(have)))
+            continue
         lost += [(f, ln) for ln in lines if ln not in have]
-    return sorted(lost)
+    return sorted(lost), sorted(fewer)
 
 
 def _file_key(path: str) -> str:

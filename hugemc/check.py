@@ -411,11 +411,13 @@ def coverage(program: ir.Program, cov) -> tuple[dict[str, list[int]], dict]:
     node_hits = cov.node_hits()
     hits: dict[str, dict[int, int]] = {}
     executed: dict[int, set[tuple[str, int]]] = {}
+    real: dict[str, str] = {}  # display path -> the file read
     for (tid, pc), n in node_hits.items():
         loc = program.threads[tid].nodes[pc].loc
         if not loc.line or loc.file.endswith(".toml"):
             continue
         f = display_path(loc.file)
+        real[f] = loc.file
         executed.setdefault(tid, set()).add((f, loc.line))
         per = hits.setdefault(f, {})
         per[loc.line] = max(per.get(loc.line, 0), n)
@@ -436,8 +438,21 @@ def coverage(program: ir.Program, cov) -> tuple[dict[str, list[int]], dict]:
                       "hits": n})
     lines_out = {f: sorted(v) for f, v in sorted(hits.items())}
     detail = {"hits": {f: {str(k): v for k, v in sorted(per.items())} for f, per in sorted(hits.items())},
-              "unreached": unreached, "steps": steps}
+              "unreached": unreached, "steps": steps, "digests": _digests(real)}
     return lines_out, detail
+
+
+def _digests(files: dict[str, str]) -> dict[str, str]:
+    """A short digest of each covered file's text (display path -> hex), so a baseline can tell a file
+    whose lines moved from one whose code stopped running; a file that cannot be read is left out."""
+    import hashlib
+    out = {}
+    for f, path in sorted(files.items()):
+        try:
+            out[f] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+        except OSError:
+            pass
+    return out
 
 
 def _sloc(loc):

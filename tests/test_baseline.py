@@ -210,6 +210,23 @@ def test_lines_of_a_file_no_longer_run_are_lost():
     assert "helper.c:3, helper.c:4" in f.message
 
 
+def test_lines_that_moved_in_a_changed_file_are_not_lost(tmp_path):
+    """A comment added at the top of a model moves every line: the file's digest changed, so its lines
+    are compared by how many ran; only fewer is a loss. The real run records the digests."""
+    from conftest import write_scenario
+    from hugemc.check import CheckOptions, check_scenario
+    src = "int g __range(0, 3);\nvoid t(void) { g = 1;\n  g = 2; }\n"
+    p = write_scenario(tmp_path, src, {"t": "t()"})
+    base = check_scenario(p, CheckOptions())
+    assert base.coverage_detail["digests"]
+    (tmp_path / "m.c").write_text("/* a new comment */\n" + src)
+    moved = check_scenario(p, CheckOptions())
+    assert moved.coverage != base.coverage and compare([base], [moved]) == []
+    (tmp_path / "m.c").write_text("/* a new comment */\nint g __range(0, 3);\nvoid t(void) { g = 1; }\n")
+    f = only(compare([base], [check_scenario(p, CheckOptions())]), "lines_lost")
+    assert f.fatal and "1 fewer line(s) of" in f.message
+
+
 def test_shipped_library_paths_match_across_installations():
     old = result(coverage={"/opt/py/3.11.8/lib/python3.11/site-packages/hugemc/models/mm/buddy.c": [56, 60]})
     new = result(coverage={"models/mm/buddy.c": [56, 60]})
