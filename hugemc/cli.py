@@ -14,6 +14,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -602,9 +603,14 @@ def list_cmd(what, name, folder) -> None:
     `hugemc list functions [NAME]` prints every library function (or those whose
     name contains NAME) with its file:line, the defines that select its
     variants and the tracepoints it passes; `hugemc list tracepoints` prints
-    each tracepoint with the functions that pass it.
+    each tracepoint with the functions that pass it. NAME filters every list
+    the same way (a tracepoint also matches by a function that passes it).
     """
     console = Console(highlight=False)
+
+    def wanted(*texts: str) -> bool:
+        return name is None or any(name in t for t in texts)
+
     if what == "functions":
         _list_functions(console, name)
         return
@@ -612,13 +618,15 @@ def list_cmd(what, name, folder) -> None:
         from .library import tracepoints
         console.print("[bold]tracepoints[/bold] (read in a property with TRACED(name))")
         for tp, funcs in sorted(tracepoints().items()):
+            if not wanted(tp, *funcs):
+                continue
             console.print(f"  {tp}", markup=False)
             console.print(f"      passed by {', '.join(funcs)}", markup=False)
         return
     if what in ("models", "all"):
         console.print("[bold]models[/bold] (" + str(models_dir()) + ")")
         for p in sorted(models_dir().rglob("*")):
-            if p.suffix in (".c", ".h"):
+            if p.suffix in (".c", ".h") and wanted(str(p.relative_to(models_dir()))):
                 console.print(f"  {p.relative_to(models_dir())}")
     if what in ("properties", "all"):
         console.print("[bold]properties[/bold] (" + str(properties_dir()) + ")")
@@ -626,13 +634,21 @@ def list_cmd(what, name, folder) -> None:
             lines = p.read_text(encoding="utf-8").splitlines()
             for i, line in enumerate(lines):
                 m = _PROP.match(line)
-                if m:
-                    console.print(f"  {m.group(2):32} {m.group(1).lower():10} {p.relative_to(properties_dir())}"
-                                  f"  {_describe(lines, i)}", markup=False)
+                if m and wanted(m.group(2)):
+                    console.print(f"  {m.group(2):32} {m.group(1).lower():10} {p.relative_to(properties_dir())}",
+                                  markup=False)
+                    about = _describe(lines, i)
+                    if about:  # (indented under its name, at the console's width)
+                        console.print(textwrap.fill(about, max(40, console.width - 1), initial_indent="      ",
+                                                    subsequent_indent="      "), markup=False)
     if what in ("scenarios", "all"):
         d = Path(folder)
         console.print(f"[bold]scenarios[/bold] ({d})")
-        for p in sorted(d.glob("*.toml")):
+        if not d.is_dir():
+            console.print(f"  (no folder {d}: give one with --dir)", markup=False)
+        for p in sorted(d.glob("*.toml")) if d.is_dir() else []:
+            if p.name in ("hugemc.toml", "pyproject.toml") or not p.is_file() or not wanted(p.name):
+                continue  # (a suite's configuration is not a scenario)
             try:
                 data = tomllib.loads(p.read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError):

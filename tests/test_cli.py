@@ -79,6 +79,15 @@ def test_list_command():
     assert "no_ref_on_frozen" in r.output and "mm/buddy.c" in r.output and "seed-merged.toml" in r.output
 
 
+def test_list_filters_by_name_and_skips_suite_files():
+    r = CliRunner().invoke(main, ["list", "properties", "no_leak"])
+    assert r.exit_code == 0 and "no_leak" in r.output and "no_ref_on_frozen" not in r.output
+    r = CliRunner().invoke(main, ["list", "tracepoints", "dissolve"])
+    assert "hugetlb_dissolved" in r.output and "mf_poisoned_raw" not in r.output
+    r = CliRunner().invoke(main, ["list", "scenarios", "--dir", str(EXAMPLES / "ci")])
+    assert r.exit_code == 0 and "hugemc.toml" not in r.output.split("\n", 1)[1]
+
+
 def test_suite_from_pyproject(tmp_path):
     write_scenario(tmp_path, "int g;\nvoid t(void) { g = 1; }\n", {"t": "t()"})
     (tmp_path / "pyproject.toml").write_text('[tool.hugemc]\nscenarios = ["*.toml"]\n')
