@@ -31,8 +31,8 @@ def test_plain_increment_loses_an_update(run_c):
     assert len(t.steps) == 4
     assert [s.thread for s in t.steps[:2]] == ["a", "b"] or [s.thread for s in t.steps[:2]] == ["b", "a"]
     assert t.steps[0].reads == {"counter": 0} and t.steps[1].reads == {"counter": 0}
-    # the lost update stores the value the counter already has: not a change, but an op of the step
-    assert t.steps[3].changes == {}
+    # the lost update stores the value the counter already has: shown as 1→1, the store that loses it
+    assert t.steps[3].changes == {"counter": [1, 1]}
     assert any(op.changes.get("counter") == [1, 1] for op in t.steps[3].ops)
 
 

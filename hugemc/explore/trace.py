@@ -123,7 +123,16 @@ def _step_from(program: Program, interp: Interpreter, k: int, before: tuple, o: 
             loc = doer.loc
     messages = [op.message for op in o.ops if op.message]
     messages += [f"WARNING: {op.warning}" for op in o.ops if op.warning]
-    return TraceStep(k, thread.name, display_path(loc.file), loc.line, loc.text, _changes(program, before, after_vec),
+    changes = _changes(program, before, after_vec)
+    for op in o.ops:  # a shared store of the value the slot had is shown too (1→1: the store of a lost update)
+        if thread.nodes[op.pc].region < 0:
+            continue
+        for s, (a, b) in op.changes.items():
+            slot = program.slots[s]
+            if slot.kind == GLOBAL and not slot.ghost and a == b and b is not None and \
+                    before[s] == after_vec[s] and slot.name not in changes:
+                changes[slot.name] = [show_value(program, s, a), show_value(program, s, b)]
+    return TraceStep(k, thread.name, display_path(loc.file), loc.line, loc.text, changes,
                      messages, o.error.message if o.error is not None else None, ops, reads, loc.func, site=site)
 
 
