@@ -24,7 +24,7 @@ from rich.live import Live
 from rich.text import Text
 
 from .check import CheckOptions
-from .diagnostics import HugemcError, SourceLoc, fit_diagnostic
+from .diagnostics import HugemcError, SourceLoc, did_you_mean, fit_diagnostic
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
 from .report.text import print_wrapped, render_msc
@@ -459,9 +459,15 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
         names = [f"{r.name}:{v.property}" for r in cands for v in r.violations]
         reached = [f"{r.name}:{p.name}" for r in cands for p in r.properties if p.witness is not None]
         what = "witness" if witness else "violation"
-        err.print(f"error: no matching {what} in {result}"
-                  + (f"; violations: {', '.join(names)}" if names else "; it records no violation")
-                  + (f"; witnesses (--witness): {', '.join(reached)}" if reached else ""), markup=False)
+        asked = f" '{violation}'" if violation else ""
+
+        def some(xs: list[str], most: int = 8) -> str:
+            return ", ".join(xs[:most]) + (f" and {len(xs) - most} more" if len(xs) > most else "")
+        near = did_you_mean(violation, [n.split(":", 1)[1] for n in names + reached]) if violation else None
+        err.print(f"error: no {what}{asked} in {result}", markup=False)
+        err.print("hint: " + (near + "; " if near else "")
+                  + (f"violations: {some(names)}" if names else "it records no violation")
+                  + (f"; witnesses (--witness): {some(reached)}" if reached else ""), markup=False)
         sys.exit(EXIT_INPUT)
     r, v = found
     if v not in r.violations:  # a witness: the reports below render the scenario's violations

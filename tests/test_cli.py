@@ -42,6 +42,8 @@ def test_json_output_and_trace_command(tmp_path):
     assert sc["coverage"]
     t = hugemc("trace", out, "--no-color", "--width", "150")
     assert t.returncode == 0 and "null_deref" in t.stdout and "NULL pointer dereference" in t.stdout
+    bad = hugemc("trace", out, "--violation", "null_defer")
+    assert bad.returncode == 2 and "no violation 'null_defer'" in bad.stderr and "'null_deref'" in bad.stderr
     tj = hugemc("trace", out, "--format", "json")  # the interleaving graph, node-link JSON
     assert len(json.loads(tj.stdout)["nodes"]) == 2
     bad = hugemc("trace", out, "--violation", "nope")
