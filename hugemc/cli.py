@@ -14,7 +14,6 @@ import math
 import os
 import re
 import sys
-import textwrap
 import tomllib
 from pathlib import Path
 
@@ -24,12 +23,13 @@ from rich.live import Live
 from rich.text import Text
 
 from .check import CheckOptions
-from .diagnostics import HugemcError, SourceLoc, did_you_mean, fit_diagnostic
+from .diagnostics import HugemcError, SourceLoc, did_you_mean, fit_diagnostic, some_names
 from .report import load_results, render_results, render_trace, write_json
 from .report.export import FORMATS, ExportError, export, render_svg
 from .report.text import print_wrapped, render_msc
 from .result import ScenarioResult
 from .scenario import LimitError, models_dir, parse_limit, properties_dir
+from .wrap import wrap
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -461,13 +461,11 @@ def trace(result, scenario, violation, witness, fmt, which, out, color, width) -
         what = "witness" if witness else "violation"
         asked = f" '{violation}'" if violation else ""
 
-        def some(xs: list[str], most: int = 8) -> str:
-            return ", ".join(xs[:most]) + (f" and {len(xs) - most} more" if len(xs) > most else "")
         near = did_you_mean(violation, [n.split(":", 1)[1] for n in names + reached]) if violation else None
         err.print(f"error: no {what}{asked} in {result}", markup=False)
         err.print("hint: " + (near + "; " if near else "")
-                  + (f"violations: {some(names)}" if names else "it records no violation")
-                  + (f"; witnesses (--witness): {some(reached)}" if reached else ""), markup=False)
+                  + (f"violations: {some_names(names, 8)}" if names else "it records no violation")
+                  + (f"; witnesses (--witness): {some_names(reached, 8)}" if reached else ""), markup=False)
         sys.exit(EXIT_INPUT)
     r, v = found
     if v not in r.violations:  # a witness: the reports below render the scenario's violations
@@ -645,15 +643,14 @@ def list_cmd(what, name, folder) -> None:
                                   markup=False)
                     about = _describe(lines, i)
                     if about:  # (indented under its name, at the console's width)
-                        console.print(textwrap.fill(about, max(40, console.width - 1), initial_indent="      ",
-                                                    subsequent_indent="      "), markup=False)
+                        console.print("\n".join(wrap(about, console.width - 1, indent="      ")), markup=False)
     if what in ("scenarios", "all"):
         d = Path(folder)
         console.print(f"[bold]scenarios[/bold] ({d})")
         if not d.is_dir():
             console.print(f"  (no folder {d}: give one with --dir)", markup=False)
         for p in sorted(d.glob("*.toml")) if d.is_dir() else []:
-            if p.name in ("hugemc.toml", "pyproject.toml") or not p.is_file() or not wanted(p.name):
+            if p.name in CONFIG_NAMES or not p.is_file() or not wanted(p.name):
                 continue  # (a suite's configuration is not a scenario)
             try:
                 data = tomllib.loads(p.read_text(encoding="utf-8"))

@@ -175,6 +175,11 @@ def read_source_line(file: str, line: int) -> str | None:
     return None
 
 
+def some_names(names: list[str], most: int = 12) -> str:
+    """``a, b, c`` (the first ``most`` names, then how many more), for hints that list candidates."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def did_you_mean(name: str, candidates, what: str = "") -> str | None:
     """A 'did you mean' hint for ``name`` among ``candidates``, or None."""
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pycparser import c_parser
 
-from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line
+from ..diagnostics import HugemcError, SourceLoc, did_you_mean, read_source_line, some_names
 from ..ir import Program, int_text
 from ..ir.slim import slim
 from ..scenario import Scenario, prelude_dir, thread_names, models_dir, properties_dir
@@ -141,7 +141,7 @@ def _build_program(sc: Scenario) -> Program:
                          "no thread of this scenario reaches an assertion"))
             else:
                 known = list(available) + list(BUILTIN_PROPERTIES) + list(sites)
-                hint = did_you_mean(p, known) or _names_hint("properties of this scenario", known)
+                hint = did_you_mean(p, known) or "properties of this scenario: " + some_names(known)
             raise HugemcError(f"'expect' names unknown property '{p}'", sc.item_loc("expect", p), hint=hint)
     return program
 
@@ -193,12 +193,6 @@ def _relocate_calls(text: str, root_name: str, call_lines, toml_path: str) -> st
             continue
         out.append(raw)
     return "\n".join(out)
-
-
-def _names_hint(what: str, names: list[str], most: int = 12) -> str:
-    """``what: a, b, c`` (the first ``most`` names, then how many more)."""
-    shown = ", ".join(names[:most])
-    return f"{what}: {shown}" + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 _MARKER = re.compile(r'# (\d+) "((?:[^"\\]|\\.)*)"$')
